@@ -1,0 +1,95 @@
+// concur/errors.hpp — every exception type concur throws.
+//
+// Contract
+//  * Each type carries the name of the Python (or .NET) exception it mirrors
+//    and derives from the std:: exception that fits, so callers may catch
+//    either the precise concur type or the std:: family.
+//  * Messages match CPython's text wherever CPython fixes one (for example
+//    "cannot start a process twice"); where concur adds detail it appends it
+//    after CPython's words, never in place of them.
+//  * Operating-system failures are not listed here: they throw
+//    std::system_error carrying errno, the analogue of Python's OSError.
+//  * SystemExit deliberately does NOT derive from std::exception, just as
+//    Python's SystemExit is not an Exception: a `catch (const
+//    std::exception&)` inside a process target does not swallow it.
+//
+// Thread-safety: these are plain value types.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace concur {
+
+// Python's ValueError: an argument or object state is not acceptable.
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Python's RuntimeError.
+class RuntimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Python's AssertionError. CPython's multiprocessing guards its own API
+// misuse with `assert` ("cannot start a process twice"); concur keeps the type
+// and the text, and always checks (there is no -O to switch it off).
+class AssertionError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Python's TimeoutError.
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Python's NotImplementedError (e.g. cpu_count() cannot tell).
+class NotImplementedError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// pickle.PicklingError: something cannot cross a process boundary. Under the
+// spawn and forkserver start methods that means an unregistered target or an
+// argument type cereal cannot serialize; the message names the remedy.
+class PicklingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// pickle.UnpicklingError: bytes received from another process do not decode.
+class UnpicklingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// multiprocessing.ProcessError, base of the multiprocessing-specific errors.
+class ProcessError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Python's SystemExit. Throw it from a process target to end the child with
+// a chosen exit code: no code means 0, an int is the exit code, a message is
+// printed to stderr and the exit code is 1 (CPython BaseProcess._bootstrap).
+class SystemExit {
+ public:
+  SystemExit() = default;
+  explicit SystemExit(int code) : code_(code) {}
+  explicit SystemExit(std::string message) : message_(std::move(message)) {}
+
+  const std::optional<int>& code() const noexcept { return code_; }
+  const std::optional<std::string>& message() const noexcept { return message_; }
+
+ private:
+  std::optional<int> code_;
+  std::optional<std::string> message_;
+};
+
+}  // namespace concur

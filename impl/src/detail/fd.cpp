@@ -1,0 +1,99 @@
+#include "concur/detail/fd.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace concur::detail {
+
+void throw_errno(const char* what) { throw_errno(errno, what); }
+
+void throw_errno(int err, const char* what) { throw std::system_error(err, std::generic_category(), what); }
+
+void UniqueFd::reset(int fd) noexcept {
+  if (fd_ >= 0) ::close(fd_);  // EINTR on close still frees the fd on Linux: never retry
+  fd_ = fd;
+}
+
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::pair<UniqueFd, UniqueFd> make_socketpair(int type) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+UniqueFd make_memfd(const char* name, std::string_view bytes) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC));
+  if (!fd) throw_errno("memfd_create");
+  write_all(fd.get(), bytes);
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno("lseek");
+  return fd;
+}
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write");
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string read_to_end(int fd) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("read");
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+bool wait_readable(int fd, Timeout timeout) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline =
+      timeout ? clock::now() + std::chrono::duration_cast<clock::duration>(std::max(*timeout, timeout->zero()))
+              : clock::time_point::max();
+  for (;;) {
+    int ms = -1;
+    if (timeout) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      ms = left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, ms);
+    if (r > 0) return true;
+    if (r == 0) {
+      if (!timeout || clock::now() >= deadline) return false;
+      continue;  // poll rounds to ms; go on until the deadline has really passed
+    }
+    if (errno != EINTR) throw_errno("poll");
+  }
+}
+
+UniqueFd pidfd_open(pid_t pid) {
+  // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be
+  // used from C++.
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) throw_errno("pidfd_open");
+  return fd;
+}
+
+}  // namespace concur::detail
