@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Prints the ratio tables of one benchmark run directory (scripts/bench).
+
+  /usr/bin/python3 scripts/ratios.py results/runs/<timestamp>
+
+For every <harness>.json in the directory (and its peer <harness>_cpython.json)
+prints a Markdown table: each benchmark's real time in µs, its ratio to the
+floor it can never beat (measured in the same run), its ratio to the CPython
+peer row of the same name, and the goal from the harness's header comment.
+"""
+
+import json
+import pathlib
+import re
+import sys
+
+TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+# BM_ProcessStartJoin/<method>[/rss_mib:N] -> (floor, goal factor vs floor).
+# fork's floor is taken at the same RSS; forkserver's at 0 RSS (the server is small).
+FLOORS = {
+    "fork": ("BM_Floor_ForkExitWait", 1.5, True),
+    "spawn": ("BM_Floor_PosixSpawn", 1.5, False),
+    "forkserver": ("BM_Floor_ForkExitWait", 2.0, False),
+}
+# These must not grow with the parent's memory: <= 1.2 x their 0-RSS figure.
+RSS_FLAT = {"spawn": 1.2, "forkserver": 1.2}
+
+
+def load(path):
+    """{name: µs or error string} from a Google Benchmark JSON file."""
+    rows = {}
+    if not path.exists():
+        return rows
+    benchmarks = json.loads(path.read_text(encoding="utf-8")).get("benchmarks", [])
+    has_mean = any(b.get("aggregate_name") == "mean" for b in benchmarks)
+    for b in benchmarks:
+        if has_mean and b.get("aggregate_name") != "mean":
+            continue
+        name = b.get("run_name", b["name"])
+        if b.get("error_occurred"):
+            rows[name] = "error: " + b.get("error_message", "?")
+        else:
+            rows[name] = b["real_time"] * TO_US[b.get("time_unit", "ns")]
+    return rows
+
+
+def fmt(x, spec):
+    return format(x, spec) if isinstance(x, float) else ""
+
+
+def goal_for(name, rows):
+    """(floor name, goal text) for a row."""
+    m = re.fullmatch(r"BM_ProcessStartJoin/(\w+)(/rss_mib:\d+)?", name)
+    if not m or m.group(1) not in FLOORS:
+        return None, ""
+    method, rss = m.group(1), m.group(2) or ""
+    floor, factor, same_rss = FLOORS[method]
+    if same_rss and rss:
+        floor += rss
+    mine = rows.get(name)
+    checks = []
+    base = rows.get(floor)
+    if isinstance(mine, float) and isinstance(base, float):
+        checks.append("≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS"))
+    if rss and method in RSS_FLAT:
+        flat = rows.get("BM_ProcessStartJoin/" + method)
+        if isinstance(mine, float) and isinstance(flat, float):
+            ok = mine <= RSS_FLAT[method] * flat
+            checks.append("≤%g× 0-RSS (%.2f×) %s" % (RSS_FLAT[method], mine / flat, "ok" if ok else "MISS"))
+    return floor, "; ".join(checks)
+
+
+def table(harness_json):
+    rows = load(harness_json)
+    peer = load(harness_json.with_name(harness_json.stem + "_cpython.json"))
+    print("\n%s (%s)\n" % (harness_json.stem, harness_json))
+    print("| benchmark | µs | × floor | × CPython | floor | goal |")
+    print("|---|---:|---:|---:|---|---|")
+    for name, us in rows.items():
+        floor, goal = goal_for(name, rows)
+        base = rows.get(floor) if floor else None
+        ratio_floor = us / base if isinstance(us, float) and isinstance(base, float) else None
+        theirs = peer.get(name)
+        ratio_py = us / theirs if isinstance(us, float) and isinstance(theirs, float) else None
+        shown = fmt(us, ".1f") if isinstance(us, float) else us
+        print("| %s | %s | %s | %s | %s | %s |" % (
+            name, shown, fmt(ratio_floor, ".2f"), fmt(ratio_py, ".3f"), floor or "", goal))
+    for name, us in peer.items():
+        if name not in rows:
+            print("| %s (CPython only) | %s |  |  |  |  |" % (name, fmt(us, ".1f") if isinstance(us, float) else us))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: ratios.py <run directory>")
+    run = pathlib.Path(sys.argv[1])
+    harnesses = sorted(p for p in run.glob("*.json") if not p.stem.endswith("_cpython"))
+    if not harnesses:
+        sys.exit("ratios.py: no harness results in %s" % run)
+    print("× floor: time / the floor measured in the same run (lower is better, ≥ 1 expected).")
+    print("× CPython: time / the CPython peer's time for the same name (< 1: concur is faster).")
+    for h in harnesses:
+        table(h)
+
+
+if __name__ == "__main__":
+    main()
