@@ -67,7 +67,7 @@ def goal_for(name, rows):
         flat = rows.get("BM_ProcessStartJoin/" + method)
         if isinstance(mine, float) and isinstance(flat, float):
             ok = mine <= RSS_FLAT[method] * flat
-            checks.append("≤%g× 0-RSS (%.2f×) %s" % (RSS_FLAT[method], mine / flat, "ok" if ok else "MISS"))
+            checks.append("≤%g× 0-RSS (%.3f×) %s" % (RSS_FLAT[method], mine / flat, "ok" if ok else "MISS"))
     return floor, "; ".join(checks)
 
 
