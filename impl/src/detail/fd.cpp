@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,16 +54,23 @@ void write_all(int fd, std::string_view bytes) {
 }
 
 std::string read_to_end(int fd) {
+  // Sized from fstat when the fd is a file (memfd payloads): one read, and no
+  // large stack buffer to fault in (this runs in freshly forked children).
+  struct stat st{};
+  std::size_t chunk = 4096;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) chunk = static_cast<std::size_t>(st.st_size) + 1;
   std::string out;
-  char buf[16384];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    std::size_t old = out.size();
+    out.resize(old + chunk);
+    ssize_t n = ::read(fd, out.data() + old, chunk);
     if (n < 0) {
+      out.resize(old);
       if (errno == EINTR) continue;
       throw_errno("read");
     }
+    out.resize(old + static_cast<std::size_t>(n));
     if (n == 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
   }
 }
 

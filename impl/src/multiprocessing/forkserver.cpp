@@ -140,6 +140,7 @@ std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::string
 
 void forkserver_after_fork() noexcept {
   Client& c = client();
+  if (!c.control && c.server_pid == 0) return;  // nothing inherited: write nothing
   // The lock may have been held by another thread at fork time: re-create it.
   new (&c.mu) std::mutex();
   c.control.reset();
@@ -231,7 +232,7 @@ void forkserver_main(int control_fd, int payload_fd) {
     UniqueFd child_payload(fds[0]), status(fds[1]);
     // Open the client's pidfd now, while it blocks waiting for our reply: it
     // cannot have exited, so the pid cannot have been reused.
-    int parent_pidfd = -1;
+    int parent_pidfd = -2;  // the client is gone already
     try {
       parent_pidfd = concur::detail::pidfd_open(req.client_pid).release();
     } catch (const std::system_error&) {

@@ -120,7 +120,8 @@ struct ProcessAccess {
   // Builds the payload of `p` for a fresh image; throws PicklingError.
   static ChildPayload make_payload(const Process& p);
   // Runs `self` as the current process of a child and returns its exit code
-  // (CPython BaseProcess._bootstrap). parent_pidfd < 0: open it here.
+  // (CPython BaseProcess._bootstrap). parent_pidfd: a pidfd of the parent,
+  // -1 for a direct child (opened lazily), -2 when the parent is gone.
   static int bootstrap_child(Process& self, std::string parent_name, pid_t parent_pid, int parent_pidfd);
   // Decodes a payload fd and runs the child; never returns.
   [[noreturn]] static void run_payload(int payload_fd, int parent_pidfd);

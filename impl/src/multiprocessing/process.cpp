@@ -250,27 +250,22 @@ int ProcessAccess::bootstrap_child(Process& self, std::string parent_name, pid_t
   auto& s = state();
   {
     // Fresh module state (CPython resets _process_counter and _children).
-    // The inherited Popen objects only release their fd copies.
+    // The inherited Popen objects only release their fd copies. Writes are
+    // skipped when there is nothing to reset: each written page costs a
+    // copy-on-write fault in a forked child.
     std::lock_guard lock(s.mu);
-    s.children.clear();
+    if (!s.children.empty()) s.children.clear();
     s.current = &self;
-    s.counter.store(1);
+    if (s.counter.load(std::memory_order_relaxed) != 1) s.counter.store(1);
   }
   forkserver_after_fork();
-  if (parent_pidfd < 0) {
-    try {
-      auto fd = concur::detail::pidfd_open(parent_pid);
-      // A direct child: if getppid() moved on, the parent already died and
-      // the pid may name someone else.
-      parent_pidfd = ::getppid() == parent_pid ? fd.release() : -1;
-    } catch (const std::system_error&) {
-      parent_pidfd = -1;
-    }
-  }
   ParentProcess parent;
   parent.name_ = std::move(parent_name);
   parent.pid_ = parent_pid;
-  parent.sentinel_ = parent_pidfd;
+  // -1: a direct child opens the pidfd lazily (ParentProcess::sentinel());
+  // -2: the parent was already gone when the forkserver forked us.
+  parent.sentinel_ = parent_pidfd >= 0 ? parent_pidfd : -1;
+  parent.direct_child_ = parent_pidfd == -1;
   s.parent = std::move(parent);
   redirect_stdin_to_devnull();
 
@@ -574,14 +569,31 @@ std::ostream& operator<<(std::ostream& os, const Process& p) { return os << p.re
 
 // ---- ParentProcess -------------------------------------------------------
 
+int ParentProcess::sentinel() const {
+  if (sentinel_ < 0 && direct_child_) {
+    // Lazily opened: while getppid() still names the parent, the pid cannot
+    // have been reused, so the pidfd refers to the right process.
+    direct_child_ = false;
+    try {
+      auto fd = concur::detail::pidfd_open(pid_);
+      if (::getppid() == pid_) sentinel_ = fd.release();
+    } catch (const std::system_error&) {
+    }
+  }
+  return sentinel_;
+}
+
 bool ParentProcess::is_alive() const {
-  if (sentinel_ < 0) return false;
-  return !concur::detail::wait_readable(sentinel_, std::chrono::duration<double>(0));
+  if (direct_child_ && sentinel_ < 0) return ::getppid() == pid_;
+  int fd = sentinel();
+  if (fd < 0) return false;
+  return !concur::detail::wait_readable(fd, std::chrono::duration<double>(0));
 }
 
 void ParentProcess::join(Timeout timeout) const {
-  if (sentinel_ < 0) return;
-  concur::detail::wait_readable(sentinel_, timeout);
+  int fd = sentinel();
+  if (fd < 0) return;
+  concur::detail::wait_readable(fd, timeout);
 }
 
 std::string ParentProcess::repr() const {

@@ -266,16 +266,17 @@ class ParentProcess {
   bool is_alive() const;
   // Waits until the parent ends or the timeout passes.
   void join(Timeout timeout = std::nullopt) const;
-  // Readable once the parent has ended (a pidfd); -1 if it had already ended
-  // when this child started.
-  int sentinel() const noexcept { return sentinel_; }
+  // Readable once the parent has ended (a pidfd, opened on first use and
+  // owned by concur); -1 if the parent had already ended by then.
+  int sentinel() const;
   std::string repr() const;
 
  private:
   friend struct detail::ProcessAccess;
   std::string name_;
   pid_t pid_ = 0;
-  int sentinel_ = -1;
+  mutable int sentinel_ = -1;
+  mutable bool direct_child_ = false;
 };
 
 // The Process object of the calling process ("MainProcess" in the main one).
