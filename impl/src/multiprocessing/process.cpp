@@ -406,13 +406,17 @@ void Process::start() {
 
   const StartMethod method = context_ ? context_->start_method() : get_context().start_method();
   const std::string& nm = name();
+  // CPython popen_fork.Popen.__init__ (base of all three Popen classes)
+  // flushes first: a forked child would repeat buffered output, and under
+  // spawn/forkserver the parent's pending output would appear after the
+  // child's.
+  detail::flush_std_streams();
 
   if (method == StartMethod::fork) {
     if (int n = detail::thread_count(); n > 1) {
       get_logger().warning("This process (pid=" + std::to_string(::getpid()) +
                            ") is multi-threaded, use of fork() may lead to deadlocks in the child.");
     }
-    detail::flush_std_streams();
     const pid_t parent = ::getpid();
     const std::string parent_name = current_process().name();
     pid_t pid;
