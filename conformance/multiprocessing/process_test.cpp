@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -217,6 +218,39 @@ void record_args(std::string path, int i, double d, std::vector<std::string> wor
   write_text(path, out.str());
 }
 CONCUR_REGISTER_TARGET(record_args);
+
+// Parameters taken by const reference and a move-only parameter.
+void record_refs(const std::string& path, const std::vector<int>& values, std::unique_ptr<int> owned) {
+  std::string text;
+  for (int v : values) text += std::to_string(v) + ",";
+  text += owned ? std::to_string(*owned) : std::string("null");
+  write_text(path, text);
+}
+CONCUR_REGISTER_TARGET(record_refs);
+
+// Registered under an explicit name (spawn.hpp CONCUR_REGISTER_TARGET_AS).
+void explicitly_named(std::string path) { write_text(path, "explicit"); }
+CONCUR_REGISTER_TARGET_AS(explicitly_named, "conformance::explicitly_named");
+
+// Two different functions under one name: spawn.hpp "A name registered twice
+// for different functions is reported at start()".
+void collide_a(std::string path) { write_text(path, "a"); }
+void collide_b(std::string path) { write_text(path, "b"); }
+CONCUR_REGISTER_TARGET_AS(collide_a, "conformance_duplicate_name");
+CONCUR_REGISTER_TARGET_AS(collide_b, "conformance_duplicate_name");
+
+// Waits until the parent (the process that started this child) has ended,
+// then records what parent_process() reports.
+void outlive_parent(std::string path) {
+  const mp::ParentProcess* parent = mp::parent_process();
+  if (!parent) {
+    write_text(path, "no parent");
+    return;
+  }
+  parent->join(20s);
+  write_text(path, std::string("alive=") + (parent->is_alive() ? "1" : "0"));
+}
+CONCUR_REGISTER_TARGET(outlive_parent);
 
 // Deliberately NOT registered: spawn/forkserver must refuse it at start().
 void unregistered_target(std::string path) { write_text(path, "ran"); }
@@ -1096,6 +1130,102 @@ TEST_P(ProcessConformance, ArgumentsReachTheChildByValue) {
   EXPECT_EQ(read_text(out), "42|2.5|萌萌哒,,three,|3:-4|a=1,b=2,|xyz");
 }
 
+// process.py BaseProcess.run(): "if self._target: self._target(...)" — a
+// Process without target runs nothing and exits 0.
+TEST_P(ProcessConformance, ProcessWithoutTargetRunsNothingAndExitsZero) {
+  auto p = ctx().Process();
+  auto q = ctx().Process(mp::ProcessOptions{.name = "no-target", .daemon = std::nullopt});
+  EXPECT_EQ(q.name(), "no-target");
+  p.start();
+  q.start();
+  p.join();
+  q.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(q.exitcode(), 0);
+}
+
+// process.hpp: "Every started child is reaped: by join(), is_alive()/exitcode()
+// once it has ended" (popen_fork.poll waitpid()s). process.py is_alive() also
+// drops an ended child from _children, so nothing of it is left once the
+// Process object is gone (fds checked by the fixture).
+TEST_P(ProcessConformance, IsAliveReapsAnEndedChildWithoutJoin) {
+  auto q = ctx().Process(do_nothing);
+  q.start();
+  EXPECT_TRUE(wait_until([&] { return !q.is_alive(); }, 30s));
+  EXPECT_EQ(q.exitcode(), 0);
+  EXPECT_TRUE(zombie_children().empty());
+}
+
+// As above through exitcode(). CPython's exitcode property polls (reaps) but
+// leaves the process in _children until the next _cleanup(), which
+// active_children() runs — after that nothing of it is left.
+TEST_P(ProcessConformance, ExitcodeReapsAnEndedChildWithoutJoin) {
+  {
+    auto p = ctx().Process(exit_with, 4);
+    p.start();
+    EXPECT_TRUE(wait_until([&] { return p.exitcode().has_value(); }, 30s));
+    EXPECT_EQ(p.exitcode(), 4);
+    EXPECT_FALSE(p.is_alive());
+    EXPECT_TRUE(zombie_children().empty());
+  }
+  EXPECT_TRUE(mp::active_children().empty());
+}
+
+// process.py close(): "self._popen.close()" releases the sentinel.
+TEST_P(ProcessConformance, CloseReleasesTheSentinel) {
+  auto p = ctx().Process(do_nothing);
+  p.start();
+  p.join();
+  int fd = p.sentinel();
+  ASSERT_NE(::fcntl(fd, F_GETFD), -1);
+  int before = count_open_fds();
+  p.close();
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "the sentinel is still open after close()";
+  EXPECT_EQ(count_open_fds(), before - 1);
+}
+
+// process.hpp: arguments are stored as the decayed parameter types; a
+// const-reference parameter gets the stored copy, a move-only one is moved in.
+TEST_P(ProcessConformance, ConstReferenceAndMoveOnlyParametersWork) {
+  auto out = dir_.file("refs");
+  auto p = ctx().Process(record_refs, out, std::vector<int>{1, 2, 3}, std::make_unique<int>(99));
+  p.start();
+  p.join();
+  ASSERT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(read_text(out), "1,2,3,99");
+}
+
+// spawn.hpp CONCUR_REGISTER_TARGET_AS(fn, "name") registers under an explicit name.
+TEST_P(ProcessConformance, TargetRegisteredUnderAnExplicitNameStarts) {
+  auto out = dir_.file("explicit");
+  auto p = ctx().Process(explicitly_named, out);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(read_text(out), "explicit");
+}
+
+// CPython _ParentProcess.join/is_alive wait on the parent's sentinel: a child
+// that outlives its parent sees it end.
+TEST_P(ProcessConformance, ParentProcessInTheChildSeesTheParentEnd) {
+  auto out = dir_.file("parent_state");
+  auto pid_file = dir_.file("child_pid");
+  auto r = run_subprocess(
+      [&] {
+        auto p = ctx().Process(outlive_parent, out);
+        p.start();
+        write_text(pid_file, std::to_string(p.pid().value_or(0)));
+      },
+      SubprocessOptions{}.quick_exit().limit(30s));  // _exit: the child is not joined
+  EXPECT_TRUE(r.exited_ok()) << r.describe();
+  EXPECT_TRUE(wait_for_path(out, 30s));
+  EXPECT_EQ(read_text(out), "alive=0");
+  if (path_exists(pid_file)) {
+    pid_t child = std::stoi(read_text(pid_file));
+    EXPECT_TRUE(wait_until([&] { return !pid_running(child); }, 10s));
+  }
+}
+
 // ============================================================ non-parameterized
 
 // process.py: current_process() in the main process is _MainProcess named
@@ -1233,6 +1363,26 @@ TEST_P(ProcessFreshImage, UnregisteredSubclassRaisesPicklingErrorNamingConcurReg
   EXPECT_TRUE(raises_containing<concur::PicklingError>([&] { p.start(); }, {"CONCUR_REGISTER_PROCESS"}));
   EXPECT_EQ(p.pid(), std::nullopt);
   mp::set_start_method(std::nullopt, /*force=*/true);
+}
+
+// spawn.hpp: "A name registered twice for different functions is reported at
+// start() with the two colliding names" — instead of running the wrong one.
+TEST_P(ProcessFreshImage, NameRegisteredTwiceForDifferentFunctionsIsReportedAtStart) {
+  auto out = dir_.file("out");
+  auto p = ctx().Process(collide_a, out);
+  EXPECT_TRUE(raises_containing<std::exception>([&] { p.start(); }, {"conformance_duplicate_name"}));
+  EXPECT_EQ(p.pid(), std::nullopt);
+  if (p.pid()) {  // started after all: do not leave the child behind
+    p.join();
+    EXPECT_NE(p.exitcode(), 0) << "the child ran one of two functions registered under one name";
+  }
+  EXPECT_NE(read_text(out), "a") << "collide_a ran although its name is ambiguous";
+  std::remove(out.c_str());
+  // fork needs no registry: the same function runs there.
+  auto f = mp::get_context("fork").Process(collide_b, out);
+  f.start();
+  f.join();
+  EXPECT_EQ(read_text(out), "b");
 }
 
 }  // namespace

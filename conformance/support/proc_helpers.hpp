@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <typeinfo>
 #include <vector>
 
@@ -383,19 +384,21 @@ inline std::string demangle(const char* mangled) {
 }
 
 // Succeeds when f() throws E whose what() starts with `prefix` (concur may
-// append detail after CPython's words, never replace them).
+// append detail after CPython's words, never replace them). E must derive
+// from std::exception.
 template <class E, class F>
 ::testing::AssertionResult raises(F&& f, std::string_view prefix) {
+  static_assert(std::is_base_of_v<std::exception, E>);
   try {
     f();
-  } catch (const E& e) {
+  } catch (const std::exception& e) {
+    if (dynamic_cast<const E*>(&e) == nullptr)
+      return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
+                                           << "\") instead of " << demangle(typeid(E).name());
     std::string_view what = e.what();
     if (what.substr(0, prefix.size()) == prefix) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << demangle(typeid(E).name()) << " message was \"" << what
+    return ::testing::AssertionFailure() << demangle(typeid(e).name()) << " message was \"" << what
                                          << "\", expected it to start with \"" << prefix << "\"";
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
-                                         << "\") instead of " << demangle(typeid(E).name());
   } catch (...) {
     return ::testing::AssertionFailure() << "threw a non-std exception instead of " << demangle(typeid(E).name());
   }
@@ -405,18 +408,19 @@ template <class E, class F>
 // Succeeds when f() throws E whose what() contains every one of `parts`.
 template <class E, class F>
 ::testing::AssertionResult raises_containing(F&& f, std::initializer_list<std::string_view> parts) {
+  static_assert(std::is_base_of_v<std::exception, E>);
   try {
     f();
-  } catch (const E& e) {
+  } catch (const std::exception& e) {
+    if (dynamic_cast<const E*>(&e) == nullptr)
+      return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
+                                           << "\") instead of " << demangle(typeid(E).name());
     std::string what = e.what();
     for (auto part : parts)
       if (what.find(part) == std::string::npos)
-        return ::testing::AssertionFailure() << demangle(typeid(E).name()) << " message \"" << what
+        return ::testing::AssertionFailure() << demangle(typeid(e).name()) << " message \"" << what
                                              << "\" does not contain \"" << part << "\"";
     return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
-                                         << "\") instead of " << demangle(typeid(E).name());
   } catch (...) {
     return ::testing::AssertionFailure() << "threw a non-std exception instead of " << demangle(typeid(E).name());
   }
