@@ -31,7 +31,7 @@
 // benchmarks/peers/start_cost.py runs the same workloads on CPython and writes
 // the same names. The names are fixed: Google Benchmark would append
 // "/real_time" to every UseRealTime() benchmark, so main() installs reporters
-// that leave it out.
+// that leave it out and applies --benchmark_filter to the names itself.
 #include <benchmark/benchmark.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -40,9 +40,11 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -155,8 +157,20 @@ void BM_ProcessStartJoin(benchmark::State& state, std::string method, std::size_
   }
 }
 
+// --benchmark_filter, matched against the exact names: "" or "all" selects
+// everything, a leading '-' negates (Google Benchmark's rules and regex flavor).
+std::string g_filter;
+
+bool selected(const std::string& name) {
+  if (g_filter.empty() || g_filter == "all") return true;
+  bool negative = g_filter.front() == '-';
+  std::regex re(negative ? g_filter.substr(1) : g_filter, std::regex::extended);
+  return std::regex_search(name, re) != negative;
+}
+
 template <class F, class... A>
 void add(const std::string& name, F fn, A... args) {
+  if (!selected(name)) return;
   benchmark::RegisterBenchmark(name.c_str(), fn, args...)
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
@@ -229,7 +243,24 @@ int main(int argc, char** argv) {
     file = make_reporter(flag_value(argc, argv, "benchmark_out_format", "json"), false);
   }
 
-  register_benchmarks();
+  // Take --benchmark_filter out of argv: it is applied at registration.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.substr(0, 19) == "--benchmark_filter=") {
+      g_filter = a.substr(19);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  try {
+    register_benchmarks();
+  } catch (const std::regex_error& e) {
+    std::fprintf(stderr, "invalid --benchmark_filter '%s': %s\n", g_filter.c_str(), e.what());
+    return 1;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks(display.get(), file.get());

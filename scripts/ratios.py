@@ -7,11 +7,13 @@ For every <harness>.json in the directory (and its peer <harness>_cpython.json)
 prints a Markdown table: each benchmark's real time in µs, its ratio to the
 floor it can never beat (measured in the same run), its ratio to the CPython
 peer row of the same name, and the goal from the harness's header comment.
+With --benchmark_repetitions each figure is the median of the repetitions.
 """
 
 import json
 import pathlib
 import re
+import statistics
 import sys
 
 TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
@@ -28,20 +30,25 @@ RSS_FLAT = {"spawn": 1.2, "forkserver": 1.2}
 
 
 def load(path):
-    """{name: µs or error string} from a Google Benchmark JSON file."""
-    rows = {}
+    """{name: µs or error string} from a Google Benchmark JSON file.
+
+    With repetitions, a name's figure is the median of its iteration rows
+    (aggregate rows are ignored): robust against a noisy shared machine.
+    """
+    times, errors = {}, {}
     if not path.exists():
-        return rows
-    benchmarks = json.loads(path.read_text(encoding="utf-8")).get("benchmarks", [])
-    has_mean = any(b.get("aggregate_name") == "mean" for b in benchmarks)
-    for b in benchmarks:
-        if has_mean and b.get("aggregate_name") != "mean":
+        return {}
+    for b in json.loads(path.read_text(encoding="utf-8")).get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
             continue
         name = b.get("run_name", b["name"])
         if b.get("error_occurred"):
-            rows[name] = "error: " + b.get("error_message", "?")
+            errors[name] = "error: " + b.get("error_message", "?")
         else:
-            rows[name] = b["real_time"] * TO_US[b.get("time_unit", "ns")]
+            times.setdefault(name, []).append(b["real_time"] * TO_US[b.get("time_unit", "ns")])
+    rows = {}
+    for name in list(times) + [n for n in errors if n not in times]:
+        rows[name] = statistics.median(times[name]) if name in times else errors[name]
     return rows
 
 

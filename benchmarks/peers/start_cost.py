@@ -18,6 +18,7 @@ Options (Google Benchmark spelling):
   --benchmark_out=<path>        JSON output file (default: JSON to stdout only)
   --benchmark_filter=<regex>    run only benchmarks whose name matches (re.search)
   --benchmark_min_time=<secs>   timed seconds per benchmark (default 0.5)
+  --benchmark_repetitions=<n>   run each benchmark n times, one row per run
 Total run time is capped at about 60 s; spawn (~50-70 ms per start) gets few
 iterations.
 """
@@ -87,6 +88,7 @@ def main():
     out = None
     pattern = None
     min_time = 0.5
+    repetitions = 1
     for arg in sys.argv[1:]:
         if arg.startswith("--benchmark_out="):
             out = arg.split("=", 1)[1]
@@ -94,6 +96,8 @@ def main():
             pattern = arg.split("=", 1)[1] or None
         elif arg.startswith("--benchmark_min_time="):
             min_time = float(arg.split("=", 1)[1].rstrip("s"))
+        elif arg.startswith("--benchmark_repetitions="):
+            repetitions = max(1, int(arg.split("=", 1)[1]))
         elif arg.startswith("--benchmark_out_format="):
             if arg.split("=", 1)[1] != "json":
                 sys.exit("start_cost.py: only --benchmark_out_format=json is supported")
@@ -107,7 +111,7 @@ def main():
             if rss:
                 name += "/rss_mib:%d" % (rss >> 20)
             if pattern is None or re.search(pattern, name):
-                cases.append((name, method, rss))
+                cases.extend((name, method, rss, rep) for rep in range(repetitions))
 
     version = platform.python_version()
     context = {
@@ -125,7 +129,7 @@ def main():
 
     deadline = time.monotonic() + TOTAL_BUDGET_S
     results = []
-    for index, (name, method, rss) in enumerate(cases):
+    for index, (name, method, rss, rep) in enumerate(cases):
         # Share what is left of the budget among the benchmarks still to run.
         remaining = deadline - time.monotonic()
         share = time.monotonic() + max(remaining / (len(cases) - index), 0.0)
@@ -134,12 +138,12 @@ def main():
         cpu_us = cpu / n * 1e6
         results.append({
             "name": name,
-            "family_index": index,
+            "family_index": index // repetitions,
             "per_family_instance_index": 0,
             "run_name": name,
             "run_type": "iteration",
-            "repetitions": 1,
-            "repetition_index": 0,
+            "repetitions": repetitions,
+            "repetition_index": rep,
             "threads": 1,
             "iterations": n,
             "real_time": real_us,
