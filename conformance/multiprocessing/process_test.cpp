@@ -195,9 +195,7 @@ CONCUR_REGISTER_TARGET(check_stdin);
 void print_unflushed(std::string text) { std::printf("%s", text.c_str()); }
 CONCUR_REGISTER_TARGET(print_unflushed);
 
-// A parameter type with its own cereal serialize(). (A plain trivially
-// copyable struct is serializable on its own, but not as a member of the
-// argument tuple: see SEMANTICS.md "Known gaps".)
+// A parameter type with its own cereal serialize().
 struct Point {
   int x;
   int y;
@@ -218,6 +216,21 @@ void record_args(std::string path, int i, double d, std::vector<std::string> wor
   write_text(path, out.str());
 }
 CONCUR_REGISTER_TARGET(record_args);
+
+// serialization.hpp: a "bitwise" struct (trivially copyable aggregate without
+// serialize()) crosses by memcpy, alone and inside containers.
+struct PlainPoint {
+  int x;
+  double y;
+};
+
+void record_plain(std::string path, PlainPoint p, std::vector<PlainPoint> more) {
+  std::ostringstream out;
+  out << p.x << ":" << p.y;
+  for (const auto& m : more) out << "," << m.x << ":" << m.y;
+  write_text(path, out.str());
+}
+CONCUR_REGISTER_TARGET(record_plain);
 
 // Parameters taken by const reference and a move-only parameter.
 void record_refs(const std::string& path, const std::vector<int>& values, std::unique_ptr<int> owned) {
@@ -1128,6 +1141,15 @@ TEST_P(ProcessConformance, ArgumentsReachTheChildByValue) {
   p.join();
   ASSERT_EQ(p.exitcode(), 0);
   EXPECT_EQ(read_text(out), "42|2.5|萌萌哒,,three,|3:-4|a=1,b=2,|xyz");
+}
+
+TEST_P(ProcessConformance, PlainTriviallyCopyableStructsCrossAsArguments) {
+  auto out = dir_.file("plain");
+  auto p = ctx().Process(record_plain, out, PlainPoint{7, 0.5}, std::vector<PlainPoint>{{1, 1.5}, {-2, 2.5}});
+  p.start();
+  p.join();
+  ASSERT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(read_text(out), "7:0.5,1:1.5,-2:2.5");
 }
 
 // process.py BaseProcess.run(): "if self._target: self._target(...)" — a

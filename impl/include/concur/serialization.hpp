@@ -7,10 +7,12 @@
 // Contract
 //  * `dumps(value)` returns the bytes of `value`; `loads<T>(bytes)` rebuilds
 //    an equal T. Round trips are exact for every serializable type.
-//  * Fast path (no archive, one memcpy): arithmetic types, enums and any
-//    trivially copyable standard-layout aggregate that has no cereal function
-//    of its own; std::string is stored as its raw bytes.
-//  * Everything else goes through cereal's portable binary archive, so user
+//  * Fast path (no archive, one memcpy): arithmetic types, enums and
+//    "bitwise" structs — aggregates that are trivially copyable, standard
+//    layout and have no cereal serialize()/save()/load() of their own. Bitwise
+//    structs also work inside containers and tuples. std::string is stored as
+//    its raw bytes.
+//  * Everything else goes through cereal's binary archive, so user
 //    types opt in exactly as cereal documents: a `serialize(Archive&)`
 //    member or free function (or save/load pairs). The standard containers,
 //    tuple, pair, optional, variant, chrono durations and smart pointers are
@@ -26,7 +28,10 @@
 // Thread-safety: all functions are reentrant; no shared state.
 #pragma once
 
+#include <array>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -85,16 +90,28 @@ class ViewSource : public std::streambuf {
   }
 };
 
+// A struct copied bit for bit: trivially copyable, standard layout, no
+// pointers, and no cereal function of its own. Such types also work inside
+// containers and tuples through the cereal overloads at the end of this file.
 template <class T>
-inline constexpr bool has_cereal_function =
-    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
-    !std::is_arithmetic_v<T> && !std::is_enum_v<T>;
+struct is_std_array : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
+
+// (A user-written non-member save()/load() pair on such a struct would be
+// ambiguous with the overloads below: give it serialize() instead.)
+template <class T>
+inline constexpr bool is_bitwise_class =
+    std::is_class_v<T> && std::is_aggregate_v<T> && !is_std_array<T>::value &&
+    std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
+    !cereal::traits::has_member_serialize<T, cereal::BinaryOutputArchive>::value &&
+    !cereal::traits::has_member_versioned_serialize<T, cereal::BinaryOutputArchive>::value &&
+    !cereal::traits::has_non_member_serialize<T, cereal::BinaryOutputArchive>::value &&
+    !cereal::traits::has_member_save<T, cereal::BinaryOutputArchive>::value &&
+    !cereal::traits::has_member_load<T, cereal::BinaryInputArchive>::value;
 
 template <class T>
-inline constexpr bool is_raw =
-    std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> && !std::is_pointer_v<T> &&
-    !std::is_member_pointer_v<T> && !std::is_same_v<T, std::nullptr_t> &&
-    (std::is_arithmetic_v<T> || std::is_enum_v<T> || !has_cereal_function<T>);
+inline constexpr bool is_raw = std::is_arithmetic_v<T> || std::is_enum_v<T> || is_bitwise_class<T>;
 
 template <class T>
 inline constexpr bool is_cereal =
@@ -152,6 +169,10 @@ void load_into(std::string_view bytes, T& value) {
       archive(value);
     } catch (const cereal::Exception& e) {
       throw UnpicklingError(std::string("loads: truncated or malformed data: ") + e.what());
+    } catch (const std::length_error&) {
+      throw UnpicklingError("loads: malformed data: a length prefix exceeds what the buffer can hold");
+    } catch (const std::bad_alloc&) {
+      throw UnpicklingError("loads: malformed data: a length prefix exceeds what the buffer can hold");
     }
   }
 }
@@ -166,3 +187,18 @@ T loads(std::string_view bytes) {
 }
 
 }  // namespace concur::serialization
+
+// Bitwise structs (see is_bitwise_class) inside cereal-serialized values:
+// std::vector<Point>, std::tuple<std::string, Point>, ...
+namespace cereal {
+template <class T>
+  requires ::concur::serialization::detail::is_bitwise_class<T>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryOutputArchive& ar, const T& value) {
+  ar(binary_data(&value, sizeof(T)));
+}
+template <class T>
+  requires ::concur::serialization::detail::is_bitwise_class<T>
+void CEREAL_LOAD_FUNCTION_NAME(BinaryInputArchive& ar, T& value) {
+  ar(binary_data(&value, sizeof(T)));
+}
+}  // namespace cereal

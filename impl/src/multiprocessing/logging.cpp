@@ -9,7 +9,7 @@
 
 namespace concur::logging {
 
-std::string_view level_name(int level) {
+std::string level_name(int level) {
   switch (level) {
     case NOTSET: return "NOTSET";
     case SUBDEBUG: return "SUBDEBUG";
@@ -19,7 +19,7 @@ std::string_view level_name(int level) {
     case WARNING: return "WARNING";
     case ERROR: return "ERROR";
     case CRITICAL: return "CRITICAL";
-    default: return {};
+    default: return "Level " + std::to_string(level);
   }
 }
 
@@ -48,14 +48,9 @@ void Logger::log(int level, std::string_view message) const {
   std::string line;
   if (has_stderr_handler()) {
     // CPython's DEFAULT_LOGGING_FORMAT: '[%(levelname)s/%(processName)s] %(message)s'
-    auto name = logging::level_name(level);
     line.reserve(message.size() + 32);
     line += '[';
-    if (name.empty()) {
-      line += "Level " + std::to_string(level);
-    } else {
-      line += name;
-    }
+    line += logging::level_name(level);
     line += '/';
     line += current_process().name();
     line += "] ";

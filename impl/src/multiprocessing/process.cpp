@@ -232,6 +232,7 @@ ChildPayload ProcessAccess::make_payload(const Process& p) {
                           "process image (spawn, forkserver); register one, or use the 'fork' start method");
     }
     SpawnTarget t = p.spawn_target_();
+    find_target(t.name);  // throws PicklingError if the name is ambiguous
     pl.target_name = std::move(t.name);
     pl.target_args = std::move(t.args);
   }
@@ -381,11 +382,18 @@ Process::Process(Process&& o) noexcept
 
 Process::~Process() {
   if (!popen_) return;
+  bool ended = false;
+  try {
+    ended = popen_->poll().has_value();
+  } catch (...) {
+  }
   auto& s = state();
   std::lock_guard lock(s.mu);
-  // The child stays in the registry (CPython's _children keeps it) and is
-  // reaped by active_children() or at exit; only the back-pointer goes.
   if (popen_->owner == this) popen_->owner = nullptr;
+  // An ended child is released with its object. A running one stays in the
+  // registry (CPython's _children keeps it) and is reaped by
+  // active_children() or at exit.
+  if (ended) std::erase(s.children, popen_);
 }
 
 void Process::run() {
@@ -463,7 +471,12 @@ bool Process::is_alive() {
   if (this == &current_process()) return true;
   if (parent_pid_ != ::getpid()) throw AssertionError("can only test a child process");
   if (!popen_) return false;
-  return !popen_->poll().has_value();
+  if (!popen_->poll()) return true;
+  // CPython: _children.discard(self) once the child has ended.
+  auto& s = state();
+  std::lock_guard lock(s.mu);
+  std::erase(s.children, popen_);
+  return false;
 }
 
 void Process::terminate() {

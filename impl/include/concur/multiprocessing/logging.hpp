@@ -27,6 +27,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace concur::logging {
@@ -41,8 +42,9 @@ inline constexpr int WARNING = 30;
 inline constexpr int ERROR = 40;
 inline constexpr int CRITICAL = 50;
 
-// "INFO", "WARNING", ...; "Level N" for unnamed levels, as Python prints.
-std::string_view level_name(int level);
+// "INFO", "WARNING", ...; "Level N" for unnamed levels, as Python's
+// logging.getLevelName.
+std::string level_name(int level);
 
 }  // namespace concur::logging
 

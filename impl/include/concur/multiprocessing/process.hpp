@@ -82,8 +82,10 @@ class Context;
 // Python's keyword arguments name= and daemon=. Use with designated
 // initializers: Process p({.name = "worker", .daemon = true}, fn, args...).
 struct ProcessOptions {
-  std::optional<std::string> name;
-  std::optional<bool> daemon;
+  // Default member initializers keep `{.name = "x"}` free of
+  // -Wmissing-field-initializers.
+  std::optional<std::string> name = std::nullopt;
+  std::optional<bool> daemon = std::nullopt;
 };
 
 namespace detail {
