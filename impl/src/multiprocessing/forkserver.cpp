@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <span>
+#include <vector>
 #include <system_error>
 
 #include "concur/multiprocessing/logging.hpp"
@@ -72,22 +74,25 @@ void ensure_running(Client& c) {
   c.control = std::move(mine);
 }
 
-// Sends one request; false when the server is gone (EPIPE and friends).
-bool send_request(int control, int payload_fd, int status_fd) {
+// The kernel's SCM_MAX_FD: at most this many fds per message.
+constexpr std::size_t kMaxFds = 253;
+
+// Sends one request: fds = {payload, status, inherited...}. False when the
+// server is gone (EPIPE and friends).
+bool send_request(int control, std::span<const int> fds) {
   Request req{static_cast<int32_t>(::getpid())};
   iovec iov{&req, sizeof req};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(2 * sizeof(int))] = {};
+  std::vector<char> cbuf(CMSG_SPACE(fds.size() * sizeof(int)));
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
+  msg.msg_control = cbuf.data();
+  msg.msg_controllen = cbuf.size();
   cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
-  const int fds[2] = {payload_fd, status_fd};
-  std::memcpy(CMSG_DATA(cm), fds, sizeof fds);
+  cm->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+  std::memcpy(CMSG_DATA(cm), fds.data(), fds.size() * sizeof(int));
   for (;;) {
     if (::sendmsg(control, &msg, MSG_NOSIGNAL) >= 0) return true;
     if (errno == EINTR) continue;
@@ -116,16 +121,23 @@ void send_int(int fd, int32_t v) noexcept {
 
 }  // namespace
 
-std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::string name, bool daemon) {
+std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::span<const int> inherited,
+                                        std::string name, bool daemon) {
+  if (inherited.size() + 2 > kMaxFds) {
+    throw ValueError("too many file descriptors for one forkserver child: " + std::to_string(inherited.size()) +
+                     " (at most " + std::to_string(kMaxFds - 2) + ")");
+  }
   auto memfd = concur::detail::make_memfd("concur-forkserver-child", serialization::dumps(payload));
   auto [status_mine, status_theirs] = concur::detail::make_socketpair(SOCK_SEQPACKET);
+  std::vector<int> fds{memfd.get(), status_theirs.get()};
+  fds.insert(fds.end(), inherited.begin(), inherited.end());
   Client& c = client();
   {
     std::lock_guard lock(c.mu);
     bool sent = false;
     for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
       ensure_running(c);
-      sent = send_request(c.control.get(), memfd.get(), status_theirs.get());
+      sent = send_request(c.control.get(), fds);
       if (!sent) c.control.reset();  // dead server: the next attempt restarts it
     }
     if (!sent) throw ProcessError("forkserver is not running and could not be restarted");
@@ -205,7 +217,7 @@ void forkserver_main(int control_fd, int payload_fd) {
 
     Request req{};
     iovec iov{&req, sizeof req};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(2 * sizeof(int))] = {};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -215,21 +227,19 @@ void forkserver_main(int control_fd, int payload_fd) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) ::_exit(0);  // the client is gone: so are we
     cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    if (n != sizeof req || !cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
-      // Malformed: close whatever fds arrived and go on serving.
-      if (cm && cm->cmsg_type == SCM_RIGHTS) {
-        std::size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < k; ++i) {
-          int fd;
-          std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-          ::close(fd);
-        }
+    std::vector<UniqueFd> received;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+      std::size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < k; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+        received.emplace_back(fd);
       }
-      continue;
     }
-    int fds[2];
-    std::memcpy(fds, CMSG_DATA(cm), sizeof fds);
-    UniqueFd child_payload(fds[0]), status(fds[1]);
+    // Malformed requests are dropped (their fds close) and serving goes on.
+    if (n != sizeof req || received.size() < 2 || (msg.msg_flags & MSG_CTRUNC)) continue;
+    UniqueFd child_payload = std::move(received[0]);
+    UniqueFd status = std::move(received[1]);
     // Open the client's pidfd now, while it blocks waiting for our reply: it
     // cannot have exited, so the pid cannot have been reused.
     int parent_pidfd = -2;  // the client is gone already
@@ -247,7 +257,9 @@ void forkserver_main(int control_fd, int payload_fd) {
       sfd.reset();
       for (auto& [p, fd] : status_of) fd.reset();
       status.reset();
-      ProcessAccess::run_payload(child_payload.release(), parent_pidfd);
+      std::vector<int> inherited;
+      for (std::size_t i = 2; i < received.size(); ++i) inherited.push_back(received[i].release());
+      ProcessAccess::run_payload(child_payload.release(), parent_pidfd, std::move(inherited));
     }
     if (parent_pidfd >= 0) ::close(parent_pidfd);
     if (pid < 0) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -108,11 +109,12 @@ struct ChildPayload {
   std::string parent_name;
   int log_level = 0;
   bool log_to_stderr = false;
+  std::uint32_t fd_count = 0;  // fds inherited by slot (concur/detail/inheritance.hpp)
 
   template <class A>
   void serialize(A& ar) {
     ar(forced_start_method, class_name, class_state, target_name, target_args, name, identity, daemon, parent_pid,
-       parent_name, log_level, log_to_stderr);
+       parent_name, log_level, log_to_stderr, fd_count);
   }
 };
 
@@ -123,8 +125,10 @@ struct ProcessAccess {
   // (CPython BaseProcess._bootstrap). parent_pidfd: a pidfd of the parent,
   // -1 for a direct child (opened lazily), -2 when the parent is gone.
   static int bootstrap_child(Process& self, std::string parent_name, pid_t parent_pid, int parent_pidfd);
-  // Decodes a payload fd and runs the child; never returns.
-  [[noreturn]] static void run_payload(int payload_fd, int parent_pidfd);
+  // Decodes a payload fd and runs the child; never returns. `inherited`: the
+  // fds passed by slot (forkserver); empty optional: the spawn layout, slots
+  // on fds 4, 5, ... after the payload on fd 3.
+  [[noreturn]] static void run_payload(int payload_fd, int parent_pidfd, std::optional<std::vector<int>> inherited);
   static void set_popen(Process& p, std::shared_ptr<Popen> popen);
   static Process* make_main();
   // Child side of spawn/forkserver: fills in the base part of a new object.
@@ -156,7 +160,8 @@ const ClassEntry* find_class(std::string_view name);
 
 // --- forkserver.cpp -----------------------------------------------------
 // Asks the server to fork a child running `payload`; returns its backend.
-std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::string name, bool daemon);
+std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::span<const int> inherited,
+                                        std::string name, bool daemon);
 [[noreturn]] void forkserver_main(int control_fd, int payload_fd);
 // In a new child: forget (close) the parent's connection to its server.
 void forkserver_after_fork() noexcept;

@@ -18,6 +18,7 @@
 #include <ostream>
 #include <system_error>
 
+#include "concur/detail/inheritance.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "internal.hpp"
 
@@ -448,14 +449,21 @@ void Process::start() {
         "bootstrapping phase: call concur::multiprocessing::bootstrap(argc, argv) first in main to use the '" +
         std::string(to_string(method)) + "' start method");
   }
-  detail::ChildPayload payload = detail::ProcessAccess::make_payload(*this);
+  std::vector<int> inherited;  // fds the arguments pass by slot
+  detail::ChildPayload payload;
+  {
+    concur::detail::SpawningScope spawning(inherited);
+    payload = detail::ProcessAccess::make_payload(*this);
+  }
+  payload.fd_count = static_cast<std::uint32_t>(inherited.size());
   if (method == StartMethod::spawn) {
     auto fd = concur::detail::make_memfd("concur-spawn", serialization::dumps(payload));
-    const int fds[] = {fd.get()};
+    std::vector<int> fds{fd.get()};
+    fds.insert(fds.end(), inherited.begin(), inherited.end());
     pid_t pid = detail::spawn_self(detail::kSpawnMarker, fds);
     detail::ProcessAccess::set_popen(*this, std::make_shared<detail::ChildPopen>(pid, nm, daemon_));
   } else {
-    detail::ProcessAccess::set_popen(*this, detail::forkserver_start(payload, nm, daemon_));
+    detail::ProcessAccess::set_popen(*this, detail::forkserver_start(payload, inherited, nm, daemon_));
   }
 }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "concur/detail/inheritance.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "internal.hpp"
 
@@ -166,13 +167,22 @@ void ProcessAccess::restore(Process& p, const ChildPayload& pl) {
   }
 }
 
-void ProcessAccess::run_payload(int payload_fd, int parent_pidfd) {
+void ProcessAccess::run_payload(int payload_fd, int parent_pidfd, std::optional<std::vector<int>> inherited) {
   std::unique_ptr<Process> self;
   ChildPayload pl;
   try {
     std::string bytes = concur::detail::read_to_end(payload_fd);
     ::close(payload_fd);
     pl = serialization::loads<ChildPayload>(bytes);
+    if (!inherited) {
+      // spawn: slot i arrived on fd 4 + i, without FD_CLOEXEC (dup2 clears it).
+      inherited.emplace();
+      for (std::uint32_t i = 0; i < pl.fd_count; ++i) {
+        ::fcntl(static_cast<int>(4 + i), F_SETFD, FD_CLOEXEC);
+        inherited->push_back(static_cast<int>(4 + i));
+      }
+    }
+    concur::detail::InheritingScope inheriting(*inherited);
     if (pl.log_to_stderr) log_to_stderr();
     get_logger().set_level(pl.log_level);
     if (!pl.forced_start_method.empty()) set_start_method(pl.forced_start_method, true);
@@ -200,7 +210,7 @@ void bootstrap(int argc, char** argv) {
   if (argc > 1 && argv[1]) {
     if (std::strcmp(argv[1], detail::kSpawnMarker) == 0) {
       detail::g_bootstrapped.store(true, std::memory_order_release);
-      detail::ProcessAccess::run_payload(3, -1);
+      detail::ProcessAccess::run_payload(3, -1, std::nullopt);
     }
     if (std::strcmp(argv[1], detail::kForkServerMarker) == 0) {
       detail::g_bootstrapped.store(true, std::memory_order_release);
