@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 namespace concur::detail {
@@ -94,6 +95,56 @@ bool wait_readable(int fd, Timeout timeout) {
     }
     if (errno != EINTR) throw_errno("poll");
   }
+}
+
+bool send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> cbuf;
+  if (!fds.empty()) {
+    cbuf.assign(CMSG_SPACE(fds.size() * sizeof(int)), 0);
+    msg.msg_control = cbuf.data();
+    msg.msg_controllen = cbuf.size();
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(cm), fds.data(), fds.size() * sizeof(int));
+  }
+  for (;;) {
+    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
+    if (errno == EINTR) continue;
+    if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED || errno == ENOTCONN) return false;
+    throw_errno("sendmsg");
+  }
+}
+
+std::size_t recv_with_fds(int sock, void* data, std::size_t capacity, std::vector<UniqueFd>& fds) {
+  iovec iov{data, capacity};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(kMaxFdsPerMessage * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("recvmsg");
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < k; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+      fds.emplace_back(fd);
+    }
+  }
+  if (msg.msg_flags & MSG_CTRUNC) throw_errno(EMSGSIZE, "recvmsg: file descriptors truncated");
+  return static_cast<std::size_t>(n);
 }
 
 UniqueFd pidfd_open(pid_t pid) {

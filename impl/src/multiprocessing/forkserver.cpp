@@ -9,14 +9,21 @@
 // of the status socket is the Process sentinel.
 //
 // Server side: single-threaded; SIGCHLD is consumed through a signalfd, so
-// there is no signal handler and no race between fork and reap. It exits
+// there is no signal handler and no race between fork and reap. It keeps one
+// warm spare: a child forked ahead of time that blocks until it is assigned a
+// payload. A request hands its fds to the spare, replies with the spare's pid
+// at once and forks the next spare while the client's child runs, so the
+// fork is off the start() critical path. The child is the same fork of the
+// same clean server state it would be without the spare. The server exits
 // when the control socket reports EOF, i.e. when every process holding the
-// client end — the process that started it — has exited.
+// client end — the process that started it — has exited; an unassigned spare
+// then sees EOF on its channel and exits too.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,31 +81,13 @@ void ensure_running(Client& c) {
   c.control = std::move(mine);
 }
 
-// The kernel's SCM_MAX_FD: at most this many fds per message.
-constexpr std::size_t kMaxFds = 253;
+constexpr std::size_t kMaxFds = concur::detail::kMaxFdsPerMessage;
 
 // Sends one request: fds = {payload, status, inherited...}. False when the
-// server is gone (EPIPE and friends).
+// server is gone.
 bool send_request(int control, std::span<const int> fds) {
   Request req{static_cast<int32_t>(::getpid())};
-  iovec iov{&req, sizeof req};
-  std::vector<char> cbuf(CMSG_SPACE(fds.size() * sizeof(int)));
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf.data();
-  msg.msg_controllen = cbuf.size();
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-  std::memcpy(CMSG_DATA(cm), fds.data(), fds.size() * sizeof(int));
-  for (;;) {
-    if (::sendmsg(control, &msg, MSG_NOSIGNAL) >= 0) return true;
-    if (errno == EINTR) continue;
-    if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED || errno == ENOTCONN) return false;
-    concur::detail::throw_errno("sendmsg (forkserver)");
-  }
+  return concur::detail::send_with_fds(control, {reinterpret_cast<const char*>(&req), sizeof req}, fds);
 }
 
 // Reads one int32 message; empty on EOF.
@@ -165,6 +154,176 @@ void set_forkserver_preload_names(std::vector<std::string> names) {
   c.preload = std::move(names);
 }
 
+namespace {
+
+// What the server tells its spare when a request arrives.
+struct Assignment {
+  int32_t has_parent_pidfd;  // fds: payload, [parent pidfd], inherited...
+};
+
+class Server {
+ public:
+  Server(int control_fd, sigset_t child_mask) : control_(control_fd), child_mask_(child_mask) {}
+
+  [[noreturn]] void serve() {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sfd_.reset(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!sfd_) {
+      std::perror("concur forkserver: signalfd");
+      ::_exit(1);
+    }
+    make_spare();
+    for (;;) {
+      pollfd pfd[2] = {{control_.get(), POLLIN, 0}, {sfd_.get(), POLLIN, 0}};
+      if (::poll(pfd, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        ::_exit(1);
+      }
+      if (pfd[1].revents & POLLIN) reap();
+      if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) handle_request();
+    }
+  }
+
+ private:
+
+  // Forks the warm spare: a child of this clean image that blocks until it is
+  // assigned a payload. Doing the fork ahead of the request takes it off the
+  // start() critical path; the child is the same fork of the same server state
+  // it would otherwise be.
+  void make_spare() {
+    if (spare_pid_ > 0) return;
+    UniqueFd mine, theirs;
+    try {
+      auto [a, b] = concur::detail::make_socketpair(SOCK_SEQPACKET);
+      mine = std::move(a);
+      theirs = std::move(b);
+    } catch (const std::system_error&) {
+      return;  // a request will fork on demand
+    }
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::sigprocmask(SIG_SETMASK, &child_mask_, nullptr);
+      ::signal(SIGINT, SIG_DFL);
+      // Keep stdio and the channel, nothing else: the server may hold other
+      // children's fds (payloads, pipe ends) right now, and a spare that kept
+      // a pipe's write end would hide its EOF.
+      const unsigned keep = static_cast<unsigned>(theirs.get());
+      if (keep > 3) ::close_range(3, keep - 1, 0);
+      ::close_range(keep + 1, ~0U, 0);
+      (void)mine.release();
+      (void)control_.release();
+      (void)sfd_.release();
+      for (auto& [p, fd] : status_of_) (void)fd.release();
+      (void)spare_chan_.release();
+      run_spare(std::move(theirs));
+    }
+    if (pid < 0) return;
+    spare_pid_ = pid;
+    spare_chan_ = std::move(mine);
+  }
+
+  [[noreturn]] static void run_spare(UniqueFd chan) {
+    Assignment a{};
+    std::vector<UniqueFd> fds;
+    std::size_t n = 0;
+    try {
+      n = concur::detail::recv_with_fds(chan.get(), &a, sizeof a, fds);
+    } catch (const std::system_error&) {
+      ::_exit(0);
+    }
+    if (n != sizeof a || fds.empty()) ::_exit(0);  // the server went away unassigned
+    chan.reset();
+    std::size_t next = 1;
+    int parent_pidfd = -2;
+    if (a.has_parent_pidfd && fds.size() > 1) parent_pidfd = fds[next++].release();
+    std::vector<int> inherited;
+    for (; next < fds.size(); ++next) inherited.push_back(fds[next].release());
+    ProcessAccess::run_payload(fds[0].release(), parent_pidfd, std::move(inherited));
+  }
+
+  void reap() {
+    signalfd_siginfo si;
+    while (::read(sfd_.get(), &si, sizeof si) == sizeof si) {
+    }
+    int st;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
+      if (pid == spare_pid_) {  // the spare died before it was assigned
+        spare_pid_ = 0;
+        spare_chan_.reset();
+        continue;
+      }
+      auto it = status_of_.find(pid);
+      if (it == status_of_.end()) continue;
+      send_int(it->second.get(), decode_wait_status(st));
+      status_of_.erase(it);
+    }
+  }
+
+  void handle_request() {
+    Request req{};
+    std::vector<UniqueFd> received;
+    std::size_t n = 0;
+    try {
+      n = concur::detail::recv_with_fds(control_.get(), &req, sizeof req, received);
+    } catch (const std::system_error&) {
+      return;  // malformed: its fds are closed; go on serving
+    }
+    if (n == 0) ::_exit(0);  // the client is gone: so are we (and the spare sees EOF)
+    if (n != sizeof req || received.size() < 2) return;
+    UniqueFd status = std::move(received[1]);
+    // Open the client's pidfd now, while it blocks waiting for our reply: it
+    // cannot have exited, so the pid cannot have been reused.
+    UniqueFd parent_pidfd;
+    try {
+      parent_pidfd = concur::detail::pidfd_open(req.client_pid);
+    } catch (const std::system_error&) {
+    }
+    std::vector<int> fds{received[0].get()};
+    if (parent_pidfd) fds.push_back(parent_pidfd.get());
+    for (std::size_t i = 2; i < received.size(); ++i) fds.push_back(received[i].get());
+    const Assignment a{parent_pidfd ? 1 : 0};
+    const std::string_view bytes(reinterpret_cast<const char*>(&a), sizeof a);
+
+    pid_t pid = -1;
+    int err = 0;
+    for (int attempt = 0; attempt < 2 && pid < 0; ++attempt) {
+      make_spare();
+      if (spare_pid_ <= 0) {
+        err = errno ? errno : EAGAIN;
+        break;
+      }
+      if (concur::detail::send_with_fds(spare_chan_.get(), bytes, fds)) {
+        pid = spare_pid_;
+      } else {
+        err = EPIPE;  // the spare died: reap() will collect it; fork another
+        ::kill(spare_pid_, SIGKILL);
+        spare_pid_ = 0;
+      }
+      spare_chan_.reset();
+      spare_pid_ = 0;
+    }
+    if (pid < 0) {
+      send_int(status.get(), -err);
+      return;
+    }
+    send_int(status.get(), pid);
+    status_of_.emplace(pid, std::move(status));
+    make_spare();  // while the client's child runs
+  }
+
+  UniqueFd control_;
+  sigset_t child_mask_;
+  UniqueFd sfd_;
+  std::map<pid_t, UniqueFd> status_of_;  // assigned children -> status socket
+  pid_t spare_pid_ = 0;
+  UniqueFd spare_chan_;
+};
+
+}  // namespace
+
 void forkserver_main(int control_fd, int payload_fd) {
   // CPython's server ignores SIGINT so ^C reaches only the real program.
   ::signal(SIGINT, SIG_IGN);
@@ -182,93 +341,11 @@ void forkserver_main(int control_fd, int payload_fd) {
     std::fprintf(stderr, "concur forkserver: bad start payload: %s\n", e.what());
     ::_exit(1);
   }
-
   sigset_t chld, old;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, &old);
-  UniqueFd sfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sfd) {
-    std::perror("concur forkserver: signalfd");
-    ::_exit(1);
-  }
-  std::map<pid_t, UniqueFd> status_of;  // live children -> their status socket
-
-  for (;;) {
-    pollfd pfd[2] = {{control_fd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-    if (::poll(pfd, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      ::_exit(1);
-    }
-    if (pfd[1].revents & POLLIN) {
-      signalfd_siginfo si;
-      while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-      }
-      int st;
-      pid_t pid;
-      while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
-        auto it = status_of.find(pid);
-        if (it == status_of.end()) continue;
-        send_int(it->second.get(), decode_wait_status(st));
-        status_of.erase(it);
-      }
-    }
-    if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-
-    Request req{};
-    iovec iov{&req, sizeof req};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    ssize_t n = ::recvmsg(control_fd, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ::_exit(0);  // the client is gone: so are we
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    std::vector<UniqueFd> received;
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-      std::size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < k; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-        received.emplace_back(fd);
-      }
-    }
-    // Malformed requests are dropped (their fds close) and serving goes on.
-    if (n != sizeof req || received.size() < 2 || (msg.msg_flags & MSG_CTRUNC)) continue;
-    UniqueFd child_payload = std::move(received[0]);
-    UniqueFd status = std::move(received[1]);
-    // Open the client's pidfd now, while it blocks waiting for our reply: it
-    // cannot have exited, so the pid cannot have been reused.
-    int parent_pidfd = -2;  // the client is gone already
-    try {
-      parent_pidfd = concur::detail::pidfd_open(req.client_pid).release();
-    } catch (const std::system_error&) {
-    }
-
-    pid_t pid = ::fork();
-    const int fork_errno = errno;
-    if (pid == 0) {
-      ::sigprocmask(SIG_SETMASK, &old, nullptr);
-      ::signal(SIGINT, SIG_DFL);
-      ::close(control_fd);
-      sfd.reset();
-      for (auto& [p, fd] : status_of) fd.reset();
-      status.reset();
-      std::vector<int> inherited;
-      for (std::size_t i = 2; i < received.size(); ++i) inherited.push_back(received[i].release());
-      ProcessAccess::run_payload(child_payload.release(), parent_pidfd, std::move(inherited));
-    }
-    if (parent_pidfd >= 0) ::close(parent_pidfd);
-    if (pid < 0) {
-      send_int(status.get(), -fork_errno);
-      continue;
-    }
-    send_int(status.get(), pid);
-    status_of.emplace(pid, std::move(status));
-  }
+  Server(control_fd, old).serve();
 }
 
 }  // namespace concur::multiprocessing::detail

@@ -16,9 +16,11 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "concur/timeout.hpp"
 
@@ -65,6 +67,20 @@ std::string read_to_end(int fd);
 // Waits until `fd` is readable (or hung up). Returns false on timeout.
 // An empty timeout waits forever; EINTR is retried with the time left.
 bool wait_readable(int fd, Timeout timeout);
+
+// The kernel's SCM_MAX_FD: at most this many fds cross in one message.
+inline constexpr std::size_t kMaxFdsPerMessage = 253;
+
+// sendmsg(MSG_NOSIGNAL) of `data` with `fds` attached (SCM_RIGHTS) on a
+// SOCK_SEQPACKET or SOCK_STREAM Unix socket; retries EINTR. Returns false when
+// the peer is gone (EPIPE, ECONNRESET, ECONNREFUSED, ENOTCONN); throws
+// std::system_error otherwise. Precondition: fds.size() <= kMaxFdsPerMessage.
+bool send_with_fds(int sock, std::string_view data, std::span<const int> fds);
+
+// recvmsg of up to `capacity` bytes into `data` plus the fds attached (opened
+// close-on-exec, owned by `fds`); retries EINTR. Returns the byte count (0 at
+// EOF). Truncated control data (MSG_CTRUNC) throws.
+std::size_t recv_with_fds(int sock, void* data, std::size_t capacity, std::vector<UniqueFd>& fds);
 
 // Opens a pidfd for `pid` (close-on-exec by kernel contract).
 UniqueFd pidfd_open(pid_t pid);
