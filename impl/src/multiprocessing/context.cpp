@@ -1,6 +1,7 @@
 #include "concur/multiprocessing/context.hpp"
 
 #include <mutex>
+#include <new>
 
 #include "internal.hpp"
 
@@ -82,6 +83,13 @@ std::optional<std::string_view> get_start_method(bool allow_none) {
   }
   return get_start_method();
 }
+
+namespace detail {
+void context_after_fork() noexcept {
+  // Another thread may have held the lock when this child was forked.
+  new (&default_context().mu) std::mutex();
+}
+}  // namespace detail
 
 std::vector<std::string> get_all_start_methods() { return {"fork", "spawn", "forkserver"}; }
 

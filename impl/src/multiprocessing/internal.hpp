@@ -166,6 +166,11 @@ std::shared_ptr<Popen> forkserver_start(const ChildPayload& payload, std::span<c
 // In a new child: forget (close) the parent's connection to its server.
 void forkserver_after_fork() noexcept;
 void set_forkserver_preload_names(std::vector<std::string> names);
+[[noreturn]] void resource_tracker_main(int fd);  // resource_tracker.cpp
+
+// --- context.cpp --------------------------------------------------------
+// In a new child: re-create the default context's lock.
+void context_after_fork() noexcept;
 
 // --- process.cpp --------------------------------------------------------
 // Registers CPython's util._exit_function with atexit (once).

@@ -261,6 +261,7 @@ int ProcessAccess::bootstrap_child(Process& self, std::string parent_name, pid_t
     if (s.counter.load(std::memory_order_relaxed) != 1) s.counter.store(1);
   }
   forkserver_after_fork();
+  context_after_fork();
   ParentProcess parent;
   parent.name_ = std::move(parent_name);
   parent.pid_ = parent_pid;
