@@ -16,6 +16,7 @@
 // Thread-safety: these are plain value types.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,36 @@ class UnpicklingError : public std::runtime_error {
 class ProcessError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Python's OSError where CPython raises it with a fixed message and no errno
+// ("handle is closed", "connection is read-only", "bad message length").
+// Failures that carry an errno still throw std::system_error.
+class OSError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Python's EOFError: the other end of a Connection was closed and nothing is
+// left to read. CPython raises it without a message.
+class EOFError : public std::runtime_error {
+ public:
+  EOFError() : std::runtime_error("") {}
+  using std::runtime_error::runtime_error;
+};
+
+// multiprocessing.BufferTooShort: Connection::recv_bytes_into got a message
+// longer than the buffer. The message was consumed; bytes() holds all of it
+// (CPython's e.args[0]).
+class BufferTooShort : public ProcessError {
+ public:
+  explicit BufferTooShort(std::string message)
+      : ProcessError("message of " + std::to_string(message.size()) + " bytes does not fit in the buffer"),
+        bytes_(std::make_shared<const std::string>(std::move(message))) {}
+  const std::string& bytes() const noexcept { return *bytes_; }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;  // shared: copying an exception must not throw
 };
 
 // Python's SystemExit. Throw it from a process target to end the child with
