@@ -44,6 +44,36 @@ class AssertionError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+// Python's TypeError: a value of the wrong type, e.g. sharedctypes
+// Value<long>("i", 0), whose typecode names another C type.
+class TypeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Python's AttributeError, e.g. get_lock() on a Value created with
+// lock=false ("'c_int' object has no attribute 'get_lock'").
+class AttributeError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Python's IndexError, e.g. a sharedctypes Array index out of range
+// ("invalid index", ctypes' text).
+class IndexError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
+// threading.BrokenBarrierError (also multiprocessing's): a Barrier was
+// aborted, reset or timed out while a party waited. CPython raises it without
+// a message, so what() is "".
+class BrokenBarrierError : public std::runtime_error {
+ public:
+  BrokenBarrierError() : std::runtime_error("") {}
+  using std::runtime_error::runtime_error;
+};
+
 // Python's TimeoutError.
 class TimeoutError : public std::runtime_error {
  public:

@@ -1,0 +1,59 @@
+// concur/detail/futex.hpp — the one wait/notify primitive of concur (private).
+//
+// Every blocking primitive that keeps its state in shared memory
+// (synchronize.hpp: Lock, RLock, Semaphore, Condition, Event, Barrier) waits
+// with futex_wait() and wakes with futex_wake(). Do not add a second waiting
+// mechanism for shared state.
+//
+// Contract
+//  * futex_wait(word, expected, deadline) sleeps while `*word == expected`,
+//    until woken by futex_wake() on the same word (in any process that maps
+//    the same page), until `deadline` passes, or spuriously. Callers always
+//    re-check their condition in a loop.
+//  * Futexes are shared (not FUTEX_PRIVATE_FLAG): they are keyed by the
+//    physical page, so two mappings of one memfd at different addresses, in
+//    one or several processes, wait on the same word.
+//  * Deadlines are absolute CLOCK_MONOTONIC (std::chrono::steady_clock) time
+//    points, so EINTR is retried with the same deadline and time spent in
+//    signal handlers is not added to the wait. No deadline waits forever.
+//  * deadline_after(Timeout) turns concur's relative Timeout into that
+//    absolute deadline; negative timeouts count as zero (timeout.hpp).
+//
+// Thread-safety: reentrant. Fork-safety: async-signal-safe syscalls only.
+// Blocking: futex_wait blocks; futex_wake never does.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "concur/timeout.hpp"
+
+namespace concur::detail {
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+// The absolute deadline `timeout` from now; empty when `timeout` is empty.
+Deadline deadline_after(const Timeout& timeout);
+
+// True once `deadline` has passed (never for an empty deadline).
+bool deadline_passed(const Deadline& deadline);
+
+enum class WaitResult {
+  woken,      // woken by futex_wake, or spuriously
+  changed,    // *word != expected when the call began
+  timed_out,  // the deadline passed
+};
+
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, const Deadline& deadline);
+
+// Wakes up to `n` waiters of `word`; returns how many were woken.
+int futex_wake(const std::atomic<std::uint32_t>& word, int n);
+// Wakes every waiter of `word`.
+int futex_wake_all(const std::atomic<std::uint32_t>& word);
+
+}  // namespace concur::detail
