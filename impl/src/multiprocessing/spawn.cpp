@@ -216,6 +216,9 @@ void bootstrap(int argc, char** argv) {
       detail::g_bootstrapped.store(true, std::memory_order_release);
       detail::forkserver_main(3, 4);
     }
+    if (std::strcmp(argv[1], "--concur-resource-tracker") == 0) {
+      detail::resource_tracker_main(3);
+    }
   }
   detail::g_bootstrapped.store(true, std::memory_order_release);
 }
