@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "concur/multiprocessing.hpp"
+#include "harness.hpp"
 
 extern char** environ;
 
@@ -157,24 +158,7 @@ void BM_ProcessStartJoin(benchmark::State& state, std::string method, std::size_
   }
 }
 
-// --benchmark_filter, matched against the exact names: "" or "all" selects
-// everything, a leading '-' negates (Google Benchmark's rules and regex flavor).
-std::string g_filter;
-
-bool selected(const std::string& name) {
-  if (g_filter.empty() || g_filter == "all") return true;
-  bool negative = g_filter.front() == '-';
-  std::regex re(negative ? g_filter.substr(1) : g_filter, std::regex::extended);
-  return std::regex_search(name, re) != negative;
-}
-
-template <class F, class... A>
-void add(const std::string& name, F fn, A... args) {
-  if (!selected(name)) return;
-  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
-      ->UseRealTime()
-      ->Unit(benchmark::kMicrosecond);
-}
+using concur_bench::add;
 
 void register_benchmarks() {
   add("BM_Floor_ForkExitWait", BM_Floor_ForkExitWait, std::size_t{0});
@@ -188,43 +172,6 @@ void register_benchmarks() {
   }
 }
 
-// A reporter that prints the registered names unchanged (without the
-// "/real_time" suffix Google Benchmark adds for UseRealTime()).
-template <class Base>
-class ExactNames final : public Base {
- public:
-  using Base::Base;
-  void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override {
-    auto copy = runs;
-    for (auto& run : copy) run.run_name.time_type.clear();
-    Base::ReportRuns(copy);
-  }
-};
-
-// The value of --<flag>=<value> in argv, or `fallback`.
-std::string_view flag_value(int argc, char** argv, std::string_view flag, std::string_view fallback) {
-  std::string_view result = fallback;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a.size() > flag.size() + 3 && a.substr(0, 2) == "--" && a.substr(2, flag.size()) == flag &&
-        a[2 + flag.size()] == '=') {
-      result = a.substr(flag.size() + 3);
-    }
-  }
-  return result;
-}
-
-// json and console get ExactNames reporters; anything else (csv) is left to
-// Google Benchmark's defaults (nullptr).
-std::unique_ptr<benchmark::BenchmarkReporter> make_reporter(std::string_view format, bool to_terminal) {
-  if (format == "json") return std::make_unique<ExactNames<benchmark::JSONReporter>>();
-  if (format == "console") {
-    return std::make_unique<ExactNames<benchmark::ConsoleReporter>>(
-        to_terminal ? benchmark::ConsoleReporter::OO_ColorTabular : benchmark::ConsoleReporter::OO_Tabular);
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,38 +179,5 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--concur-floor-exit") == 0) _exit(0);
   mp::bootstrap(argc, argv);
   g_argv0 = argv[0];
-
-  // Read the format flags before Initialize() consumes them.
-  std::string_view color = flag_value(argc, argv, "benchmark_color", "auto");
-  bool colored = color == "true" || color == "yes" || color == "1" ||
-                 (color == "auto" && isatty(STDOUT_FILENO) != 0);
-  auto display = make_reporter(flag_value(argc, argv, "benchmark_format", "console"), colored);
-  std::unique_ptr<benchmark::BenchmarkReporter> file;
-  if (!flag_value(argc, argv, "benchmark_out", "").empty()) {
-    file = make_reporter(flag_value(argc, argv, "benchmark_out_format", "json"), false);
-  }
-
-  // Take --benchmark_filter out of argv: it is applied at registration.
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a.substr(0, 19) == "--benchmark_filter=") {
-      g_filter = a.substr(19);
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  try {
-    register_benchmarks();
-  } catch (const std::regex_error& e) {
-    std::fprintf(stderr, "invalid --benchmark_filter '%s': %s\n", g_filter.c_str(), e.what());
-    return 1;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks(display.get(), file.get());
-  benchmark::Shutdown();
-  return 0;
+  return concur_bench::run(argc, argv, register_benchmarks);
 }

@@ -4,4 +4,6 @@
 #include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/process.hpp"
+#include "concur/multiprocessing/sharedctypes.hpp"
 #include "concur/multiprocessing/spawn.hpp"
+#include "concur/multiprocessing/synchronize.hpp"
