@@ -16,10 +16,12 @@
 // Thread-safety: these are plain value types.
 #pragma once
 
+#include <cerrno>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace concur {
@@ -84,6 +86,39 @@ class TimeoutError : public std::runtime_error {
 class NotImplementedError : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+// Python's FileExistsError and FileNotFoundError: the OSError subclasses
+// CPython raises for errno EEXIST and ENOENT on a named object (e.g.
+// SharedMemory creating a name that exists, or attaching to one that does
+// not). They are std::system_error with that errno; what() is CPython's
+// str(): "[Errno 17] File exists: '/psm_1a2b3c4d'".
+namespace detail {
+inline std::string os_error_text(int err, const std::string& filename) {
+  return "[Errno " + std::to_string(err) + "] " + std::generic_category().message(err) + ": '" + filename + "'";
+}
+}  // namespace detail
+
+class FileExistsError : public std::system_error {
+ public:
+  explicit FileExistsError(const std::string& filename)
+      : std::system_error(EEXIST, std::generic_category(), filename),
+        text_(std::make_shared<const std::string>(detail::os_error_text(EEXIST, filename))) {}
+  const char* what() const noexcept override { return text_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> text_;  // shared: copying an exception must not throw
+};
+
+class FileNotFoundError : public std::system_error {
+ public:
+  explicit FileNotFoundError(const std::string& filename)
+      : std::system_error(ENOENT, std::generic_category(), filename),
+        text_(std::make_shared<const std::string>(detail::os_error_text(ENOENT, filename))) {}
+  const char* what() const noexcept override { return text_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> text_;
 };
 
 // pickle.PicklingError: something cannot cross a process boundary. Under the

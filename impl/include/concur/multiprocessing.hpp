@@ -4,6 +4,8 @@
 #include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/process.hpp"
+#include "concur/multiprocessing/resource_tracker.hpp"
+#include "concur/multiprocessing/shared_memory.hpp"
 #include "concur/multiprocessing/sharedctypes.hpp"
 #include "concur/multiprocessing/spawn.hpp"
 #include "concur/multiprocessing/synchronize.hpp"
