@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -511,6 +512,22 @@ TEST_F(PipeConformance, MessagesOfMixedSizesArriveWholeAndInOrder) {
   }
 }
 
+// connection.hpp Thread-safety: one thread may send while another receives
+// on the same duplex connection.
+TEST_F(PipeConformance, TwoThreadsMayUseTheTwoDirectionsOfADuplexConnectionAtOnce) {
+  auto [a, b] = mp::Pipe();
+  constexpr int kCount = 2000;
+  std::thread echo([b = b]() mutable {
+    for (int i = 0; i < kCount; ++i) b.send(b.recv<int>() * 2);
+  });
+  std::thread sender([a = a]() mutable {
+    for (int i = 0; i < kCount; ++i) a.send(i);
+  });
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(a.recv<int>(), 2 * i);
+  sender.join();
+  echo.join();
+}
+
 // ============================================================ framing
 
 // connection.py _send_bytes: struct.pack("!i", n) + payload.
@@ -523,6 +540,39 @@ TEST_F(PipeConformance, FramesCarryCpythonsFourByteBigEndianLengthHeader) {
   ASSERT_EQ(n, 4 + 5 + 4 + 4);
   EXPECT_EQ(std::string(buf, 9), be32(5) + "hello");
   EXPECT_EQ(std::string(buf + 9, 4), be32(4));
+}
+
+// connection.py _send_bytes: "if n > 0x7fffffff: pre_header = struct.pack("!i", -1);
+// header = struct.pack("!Q", n)". The payload is a read-only anonymous
+// mapping (zero pages), drained raw by the test in 1 MiB reads.
+TEST_F(PipeConformance, PayloadsOverTwoGibibytesGetTheMinusOneAndEightByteHeader) {
+  const std::size_t n = std::size_t{1} << 31;  // 0x80000000 > 0x7fffffff
+  void* mem = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  auto [r, w] = mp::Pipe(false);
+  std::thread writer([&, w = w]() mutable {
+    w.send_bytes(std::string_view(static_cast<const char*>(mem), n));
+    w.close();
+  });
+  char header[12];
+  std::size_t got = 0;
+  while (got < sizeof header) {
+    ssize_t k = ::read(r.fileno(), header + got, sizeof header - got);
+    ASSERT_GT(k, 0);
+    got += static_cast<std::size_t>(k);
+  }
+  std::vector<char> chunk(1 << 20);
+  std::size_t payload = 0;
+  for (;;) {
+    ssize_t k = ::read(r.fileno(), chunk.data(), chunk.size());
+    ASSERT_GE(k, 0);
+    if (k == 0) break;
+    payload += static_cast<std::size_t>(k);
+  }
+  writer.join();
+  ::munmap(mem, n);
+  EXPECT_EQ(std::string(header, 12), be32(0xffffffffu) + be64(n));
+  EXPECT_EQ(payload, n);
 }
 
 // connection.py _recv_bytes: a header of -1 announces an 8-byte big-endian

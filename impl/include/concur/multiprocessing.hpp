@@ -1,6 +1,7 @@
 // concur/multiprocessing.hpp — umbrella header of concur::multiprocessing.
 #pragma once
 
+#include "concur/multiprocessing/connection.hpp"
 #include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/process.hpp"
