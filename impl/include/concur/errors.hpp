@@ -189,3 +189,20 @@ class SystemExit {
 };
 
 }  // namespace concur
+
+// queue.Full and queue.Empty (also raised by multiprocessing.Queue): put()
+// found no room before its timeout, get() found no item. Python's classes
+// derive from Exception and are raised without arguments, so what() is "".
+namespace concur::queue {
+
+class Full : public std::runtime_error {
+ public:
+  Full() : std::runtime_error("") {}
+};
+
+class Empty : public std::runtime_error {
+ public:
+  Empty() : std::runtime_error("") {}
+};
+
+}  // namespace concur::queue
