@@ -523,9 +523,11 @@ TEST_P(QueueAcrossProcesses, ManyProducersAndConsumersKeepPerProducerOrder) {
   }
 }
 
-// Seed 004: "你把这个放在join前面就直接死锁了" — a child whose items do not
-// fit (here 2 MB through a 1 MiB ring) stays blocked in put() until the parent
-// drains: join() first would wait forever. Draining first, then joining, works.
+// Seed 004's ordering remark ("你把这个放在join前面就直接死锁了 ... 提示:阻塞读
+// 写") and CPython's guideline "Joining processes that use queues": a child
+// whose items do not fit (here 2 MB through a 1 MiB ring) stays blocked in
+// put() until the parent drains, so join() first would wait forever.
+// Draining first, then joining, works.
 TEST_P(QueueAcrossProcesses, DrainBeforeJoinAvoidsTheSeedDeadlock) {
   mp::Queue<std::string> q(0);
   auto p = ctx().Process(big_producer, q, 10, 200000);

@@ -5,6 +5,7 @@
 #include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/process.hpp"
+#include "concur/multiprocessing/queues.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
 #include "concur/multiprocessing/sharedctypes.hpp"

@@ -44,11 +44,12 @@
 //    (or be killed) right after put() without losing the item and without
 //    blocking its exit (CPython's feeder may still hold unflushed items, which
 //    join_thread waits for and cancel_join_thread drops).
-//  * The seed's deadlock ("你把这个放在join前面就直接死锁了": joining a child
-//    before draining the queue it put into) still exists in concur when the
-//    child's items do not fit: a child blocked in put() on a full queue (by
-//    maxsize, or by ring bytes) cannot end, so join() before get() waits
-//    forever. Drain first, then join. (Items that fit never block the child.)
+//  * Order of blocking calls matters (seed 004's remark on its Pipe example,
+//    "你把这个放在join前面就直接死锁了 ... 提示:阻塞读写", and CPython's
+//    programming guideline "Joining processes that use queues"): a child
+//    blocked in put() on a full queue (by maxsize, or by ring bytes) cannot
+//    end, so join() before draining waits forever. Drain first, then join.
+//    Unlike CPython, items that fit never hold the child back at exit.
 //  * JoinableQueue adds task_done()/join() (an unfinished-tasks Semaphore and
 //    a Condition, as CPython). task_done() once more than items were put
 //    raises ValueError("task_done() called too many times").

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""CPython peer of benchmarks/ipc_benchmark.cpp.
+
+Runs the same workloads on CPython and writes Google-Benchmark-format JSON
+with the same benchmark names. A producer process (fork start method) sends
+messages of one size as fast as it can; the parent receives them inside the
+timed loop. One iteration is one message: items_per_second is messages per
+second, bytes_per_second the payload rate.
+
+  BM_Floor_RawPipe/<size>   os.write/os.read of whole messages on an os.pipe()
+                            enlarged to 1 MiB (F_SETPIPE_SZ)
+  BM_Pipe/<size>            multiprocessing.Pipe(duplex=False):
+                            send_bytes/recv_bytes
+  BM_Queue/<size>           multiprocessing.Queue put/get of bytes. The queue
+                            is bounded to about 1 MiB of items in flight
+                            (maxsize = clamp(1 MiB / size, 2, 16384)), as
+                            concur's Queue is bounded by its 1 MiB ring:
+                            CPython's unbounded put() would buffer without
+                            limit in the producer.
+
+Sizes: 64 B, 4 KiB, 64 KiB, 1 MiB. real_time is the wall time per message
+in microseconds (time.perf_counter), cpu_time the parent's CPU time per
+message (time.process_time).
+
+Run with Debian's interpreter (the project's scripts use /usr/bin/python3):
+  /usr/bin/python3 benchmarks/peers/ipc.py --benchmark_out=out.json
+Options (Google Benchmark spelling):
+  --benchmark_out=<path>        JSON output file (default: JSON to stdout only)
+  --benchmark_filter=<regex>    run only benchmarks whose name matches (re.search)
+  --benchmark_min_time=<secs>   timed seconds per benchmark (default 0.5)
+  --benchmark_repetitions=<n>   run each benchmark n times, one row per run
+Total run time is capped at about 60 s.
+"""
+
+import datetime
+import fcntl
+import json
+import multiprocessing
+import os
+import platform
+import queue
+import re
+import socket
+import sys
+import time
+
+SIZES = (64, 4096, 65536, 1 << 20)
+FAMILIES = ("BM_Floor_RawPipe", "BM_Pipe", "BM_Queue")
+TOTAL_BUDGET_S = 60.0
+MAX_ITERATIONS = 10 ** 8
+PIPE_BYTES = 1 << 20
+RING_BYTES = 1 << 20
+
+
+# ---- producers (run in the forked child) ----------------------------------
+
+def raw_pipe_producer(r, w, size):
+    os.close(r)
+    msg = b"x" * size
+    try:
+        while True:
+            view = memoryview(msg)
+            while view:
+                n = os.write(w, view)
+                view = view[n:]
+    except OSError:  # the reader closed its end (EPIPE)
+        pass
+
+
+def pipe_producer(r, w, size):
+    r.close()
+    msg = b"x" * size
+    try:
+        while True:
+            w.send_bytes(msg)
+    except OSError:  # the reader closed its end (EPIPE)
+        pass
+
+
+def queue_producer(q, stop, size):
+    # Items still buffered in the feeder thread at exit are dropped instead
+    # of blocking the exit (nobody reads them once the parent stopped).
+    q.cancel_join_thread()
+    msg = b"x" * size
+    while not stop.is_set():
+        try:
+            q.put(msg, timeout=0.05)
+        except queue.Full:
+            pass
+
+
+# ---- consumers (the parent, timed) ----------------------------------------
+
+class RawPipe:
+    def __init__(self, ctx, size):
+        r, w = os.pipe()
+        try:
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # above fs.pipe-max-size: keep the default
+        self.size = size
+        self.r = r
+        self.proc = ctx.Process(target=raw_pipe_producer, args=(r, w, size))
+        self.proc.start()
+        os.close(w)
+
+    def run(self, n):
+        read, r, size = os.read, self.r, self.size
+        for _ in range(n):
+            left = size
+            while left:
+                chunk = read(r, left)
+                if not chunk:
+                    raise RuntimeError("pipe producer died")
+                left -= len(chunk)
+
+    def stop(self):
+        os.close(self.r)
+        self.proc.join()
+
+
+class Pipe:
+    def __init__(self, ctx, size):
+        r, w = ctx.Pipe(duplex=False)
+        self.r = r
+        self.proc = ctx.Process(target=pipe_producer, args=(r, w, size))
+        self.proc.start()
+        w.close()
+
+    def run(self, n):
+        recv = self.r.recv_bytes
+        for _ in range(n):
+            recv()
+
+    def stop(self):
+        self.r.close()
+        self.proc.join()
+
+
+class Queue:
+    def __init__(self, ctx, size):
+        self.q = ctx.Queue(maxsize=max(2, min(16384, RING_BYTES // size)))
+        self.stop_event = ctx.Event()
+        self.proc = ctx.Process(target=queue_producer, args=(self.q, self.stop_event, size))
+        self.proc.start()
+
+    def run(self, n):
+        get = self.q.get
+        for _ in range(n):
+            get()
+
+    def stop(self):
+        self.stop_event.set()
+        self.proc.join()
+
+
+CHANNELS = {"BM_Floor_RawPipe": RawPipe, "BM_Pipe": Pipe, "BM_Queue": Queue}
+
+
+def run_one(family, size, min_time, deadline):
+    ctx = multiprocessing.get_context("fork")
+    channel = CHANNELS[family](ctx, size)
+    try:
+        channel.run(2)  # warm-up: the producer is running
+        # Calibrate like Google Benchmark: grow n until one run lasts min_time.
+        n = 1
+        while True:
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            channel.run(n)
+            wall = time.perf_counter() - t0
+            cpu = time.process_time() - c0
+            remaining = deadline - time.monotonic()
+            if wall >= min_time or n >= MAX_ITERATIONS or remaining <= wall:
+                break
+            per_iter = max(wall / n, 1e-7)
+            target = min(min_time * 1.4, remaining * 0.5)
+            grown = int(target / per_iter) + 1
+            n = max(n + 1, min(grown, n * 10, MAX_ITERATIONS))
+            if per_iter * n > remaining:  # would overrun the total budget
+                n = max(1, int(remaining / per_iter))
+    finally:
+        channel.stop()
+    return n, wall, cpu
+
+
+def main():
+    out = None
+    pattern = None
+    min_time = 0.5
+    repetitions = 1
+    for arg in sys.argv[1:]:
+        if arg.startswith("--benchmark_out="):
+            out = arg.split("=", 1)[1]
+        elif arg.startswith("--benchmark_filter="):
+            pattern = arg.split("=", 1)[1] or None
+        elif arg.startswith("--benchmark_min_time="):
+            min_time = float(arg.split("=", 1)[1].rstrip("s"))
+        elif arg.startswith("--benchmark_repetitions="):
+            repetitions = max(1, int(arg.split("=", 1)[1]))
+        elif arg.startswith("--benchmark_out_format="):
+            if arg.split("=", 1)[1] != "json":
+                sys.exit("ipc.py: only --benchmark_out_format=json is supported")
+        else:
+            sys.exit("ipc.py: unrecognized argument %r" % arg)
+
+    cases = []
+    for size in SIZES:
+        for family in FAMILIES:
+            name = "%s/%d" % (family, size)
+            if pattern is None or re.search(pattern, name):
+                cases.extend((name, family, size, rep) for rep in range(repetitions))
+
+    version = platform.python_version()
+    context = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "host_name": socket.gethostname(),
+        "executable": "cpython %s" % version,
+        "python_executable": sys.executable,
+        "num_cpus": os.cpu_count(),
+        "load_avg": list(os.getloadavg()),
+        "library_build_type": "release",
+    }
+    print("Running CPython %s peer (%s)" % (version, sys.executable), file=sys.stderr)
+    header = "%-44s %13s %13s %10s" % ("Benchmark", "Time", "CPU", "Iterations")
+    print("-" * len(header) + "\n" + header + "\n" + "-" * len(header))
+
+    deadline = time.monotonic() + TOTAL_BUDGET_S
+    results = []
+    for index, (name, family, size, rep) in enumerate(cases):
+        # Share what is left of the budget among the benchmarks still to run.
+        remaining = deadline - time.monotonic()
+        share = time.monotonic() + max(remaining / (len(cases) - index), 0.0)
+        n, wall, cpu = run_one(family, size, min_time, share)
+        real_us = wall / n * 1e6
+        cpu_us = cpu / n * 1e6
+        rate = n / wall if wall > 0 else 0.0
+        results.append({
+            "name": name,
+            "family_index": index // repetitions,
+            "per_family_instance_index": 0,
+            "run_name": name,
+            "run_type": "iteration",
+            "repetitions": repetitions,
+            "repetition_index": rep,
+            "threads": 1,
+            "iterations": n,
+            "real_time": real_us,
+            "cpu_time": cpu_us,
+            "time_unit": "us",
+            "bytes_per_second": rate * size,
+            "items_per_second": rate,
+        })
+        print("%-44s %10.3f us %10.3f us %10d bytes_per_second=%.4g/s items_per_second=%.4g/s"
+              % (name, real_us, cpu_us, n, rate * size, rate), flush=True)
+
+    doc = json.dumps({"context": context, "benchmarks": results}, indent=2) + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(doc)
+    else:
+        sys.stdout.write(doc)
+
+
+if __name__ == "__main__":
+    main()
