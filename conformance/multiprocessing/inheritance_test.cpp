@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+using namespace std::chrono_literals;
+
 #include "concur/detail/fd.hpp"
 #include "concur/detail/inheritance.hpp"
 #include "concur/multiprocessing.hpp"
@@ -55,6 +57,9 @@ struct OnlyByInheritance {
 void take_inheritable(OnlyByInheritance) {}
 CONCUR_REGISTER_TARGET(take_inheritable);
 
+void send_hello(mp::Connection w) { w.send_bytes("hello"); }
+CONCUR_REGISTER_TARGET(send_hello);
+
 }  // namespace
 
 class Inheritance : public ::testing::TestWithParam<std::string> {};
@@ -74,6 +79,22 @@ TEST_P(Inheritance, ObjectsSharedOnlyByInheritanceCrossAtStart) {
   p.start();
   p.join();
   EXPECT_EQ(p.exitcode(), 0);
+}
+
+// CPython process.py start(): "del self._target, self._args, self._kwargs"
+// (bpo-30775). Once the child has its arguments the parent's Process lets go
+// of them, so the write end held only by the Process object closes and the
+// reader sees EOF after the child exits.
+TEST_P(Inheritance, StartReleasesTheArgumentsInTheParent) {
+  const mp::Context& ctx = mp::get_context(GetParam());
+  auto [r, w] = ctx.Pipe(false);
+  auto p = ctx.Process(send_hello, std::move(w));  // only the Process holds the write end now
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(r.recv_bytes(), "hello");
+  ASSERT_TRUE(r.poll(10s)) << "the parent's Process still holds the write end";
+  EXPECT_THROW(r.recv_bytes(), concur::EOFError);
 }
 
 INSTANTIATE_TEST_SUITE_P(StartMethods, Inheritance, ::testing::Values("fork", "spawn", "forkserver"));

@@ -441,6 +441,7 @@ void Process::start() {
       ::_exit(code);
     }
     detail::ProcessAccess::set_popen(*this, std::make_shared<detail::ChildPopen>(pid, nm, daemon_));
+    release_target();
     return;
   }
 
@@ -466,6 +467,15 @@ void Process::start() {
   } else {
     detail::ProcessAccess::set_popen(*this, detail::forkserver_start(payload, inherited, nm, daemon_));
   }
+  release_target();
+}
+
+void Process::release_target() noexcept {
+  // CPython start(): "del self._target, self._args, self._kwargs" (bpo-30775):
+  // the parent lets go of the arguments, e.g. a Connection end meant for the
+  // child, as soon as the child has them.
+  target_ = nullptr;
+  spawn_target_ = nullptr;
 }
 
 void Process::join(Timeout timeout) {

@@ -288,8 +288,13 @@ std::string SemLock::lock_repr() const {
     name = "SomeOtherProcess";
     count = "nonzero";
   }
-  if (rlock) return "<RLock(" + name + ", " + count + ")>";
-  return "<Lock(owner=" + name + ")>";
+  // Built with append: g++ 12 -O2 reports a false -Wrestrict on the
+  // equivalent chain of operator+ with a literal first.
+  std::string out(rlock ? "<RLock(" : "<Lock(owner=");
+  out.append(name);
+  if (rlock) out.append(", ").append(count);
+  out.append(")>");
+  return out;
 }
 
 std::uint32_t SemLock::release_all() {

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "concur/multiprocessing/connection.hpp"
 #include "concur/multiprocessing/process.hpp"
 
 namespace concur::multiprocessing {
@@ -58,6 +59,12 @@ class Context {
     multiprocessing::Process p(std::move(options), std::forward<A>(args)...);
     p.context_ = this;
     return p;
+  }
+
+  // ctx.Pipe(duplex): the same as multiprocessing::Pipe (connection.hpp); a
+  // pipe does not depend on the start method.
+  std::pair<connection::Connection, connection::Connection> Pipe(bool duplex = true) const {
+    return multiprocessing::Pipe(duplex);
   }
 
   Context(const Context&) = delete;

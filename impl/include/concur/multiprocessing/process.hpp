@@ -44,6 +44,9 @@
 //  * Arguments are converted to the target's parameter types (decayed) when
 //    the Process is constructed, so a `const char*` becomes a std::string
 //    owned by the Process, as Python copies args into the Process object.
+//    start() releases the target and its arguments in the parent once the
+//    child has them (CPython bpo-30775), so e.g. a Connection end passed to
+//    the child is not kept open by the parent's Process object.
 //
 // Thread-safety: a Process object is not synchronized — use one object from
 // one thread at a time. Distinct objects may be used from different threads
@@ -209,6 +212,7 @@ class Process {
   explicit Process(MainTag);
 
   void check_closed() const;
+  void release_target() noexcept;
 
   std::function<void()> target_;
   // Builds the registered name + serialized arguments for spawn/forkserver.
