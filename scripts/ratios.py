@@ -52,12 +52,53 @@ def load(path):
     return rows
 
 
+# ipc harness: each channel's floor at the same message size, and the goals of
+# issue 3 as (size, kind, value): "floor" = at least value x the floor's
+# throughput (time <= floor / value); "msgs" = at least value messages/s.
+IPC_FLOORS = {"BM_Pipe": "BM_Floor_RawPipe", "BM_Queue": "BM_Floor_RawPipe", "BM_SharedRing": "BM_Floor_Memcpy"}
+IPC_GOALS = {
+    "BM_Pipe": [(65536, "floor", 0.8), (64, "msgs", 1e6)],
+    "BM_Queue": [(64, "msgs", 630e3)],
+    "BM_SharedRing": [(65536, "floor", 0.6), (64, "msgs", 20e6)],
+}
+
+
+def ipc_goal(name, rows):
+    m = re.fullmatch(r"(BM_Pipe|BM_Queue|BM_SharedRing)/(\d+)", name)
+    if not m:
+        return None, ""
+    channel, size = m.group(1), int(m.group(2))
+    floor = "%s/%d" % (IPC_FLOORS[channel], size)
+    mine, base = rows.get(name), rows.get(floor)
+    checks = []
+    for goal_size, kind, value in IPC_GOALS[channel]:
+        if goal_size != size or not isinstance(mine, float):
+            continue
+        if kind == "floor" and isinstance(base, float):
+            ratio = base / mine
+            checks.append("≥%g× floor throughput (%.2f×) %s" % (value, ratio, "ok" if ratio >= value else "MISS"))
+        elif kind == "msgs":
+            rate = 1e6 / mine
+            checks.append("≥%s msg/s (%s) %s" % (human(value), human(rate), "ok" if rate >= value else "MISS"))
+    return floor, "; ".join(checks)
+
+
+def human(x):
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return "%.3g%s" % (x / scale, unit)
+    return "%.3g" % x
+
+
 def fmt(x, spec):
     return format(x, spec) if isinstance(x, float) else ""
 
 
 def goal_for(name, rows):
     """(floor name, goal text) for a row."""
+    floor, goal = ipc_goal(name, rows)
+    if floor:
+        return floor, goal
     m = re.fullmatch(r"BM_ProcessStartJoin/(\w+)(/rss_mib:\d+)?", name)
     if not m or m.group(1) not in FLOORS:
         return None, ""
