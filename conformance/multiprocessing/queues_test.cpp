@@ -35,10 +35,15 @@ namespace {
 // ---------------------------------------------------------------- targets
 
 // Seed 004 intro: the child greets, then prints what the parent answers.
-void intro_child(mp::Queue<std::string> q, mp::Queue<std::string> answers) {
-  q.put("[子进程]老爸,我出去嗨了");
-  // Wait until the parent took the greeting, so we do not read our own item.
-  answers.put("child got: " + q.get(true, 30s));
+// Seed 004 "Queue管道通信" intro: the seed sends both ways over ONE queue,
+// which races: its child may get() its own greeting back. CPython almost
+// never loses that race because put() hands the item to a feeder thread that
+// must start first; concur's put() is synchronous, so the race shows. The
+// test keeps the seed's exchange and messages but uses one queue per
+// direction, the remedy for that race.
+void intro_child(mp::Queue<std::string> to_parent, mp::Queue<std::string> to_child) {
+  to_parent.put("[子进程]老爸,我出去嗨了");
+  to_parent.put("child got: " + to_child.get(true, 30s));
 }
 CONCUR_REGISTER_TARGET(intro_child);
 
@@ -480,13 +485,13 @@ class QueueAcrossProcesses : public ::testing::TestWithParam<std::string> {
 
 // Seed 004 intro example: child and parent exchange one message each way.
 TEST_P(QueueAcrossProcesses, SeedIntroParentAndChildExchangeMessages) {
-  mp::Queue<std::string> q(0);
-  mp::Queue<std::string> answers(0);
-  auto p = ctx().Process(intro_child, q, answers);
+  mp::Queue<std::string> to_parent(0);
+  mp::Queue<std::string> to_child(0);
+  auto p = ctx().Process(intro_child, to_parent, to_child);
   p.start();
-  EXPECT_EQ(q.get(true, 30s), "[子进程]老爸,我出去嗨了");
-  q.put("[父进程]去吧比卡丘~");
-  EXPECT_EQ(answers.get(true, 30s), "child got: [父进程]去吧比卡丘~");
+  EXPECT_EQ(to_parent.get(true, 30s), "[子进程]老爸,我出去嗨了");
+  to_child.put("[父进程]去吧比卡丘~");
+  EXPECT_EQ(to_parent.get(true, 30s), "child got: [父进程]去吧比卡丘~");
   p.join(30s);
   EXPECT_EQ(p.exitcode(), 0);
 }
