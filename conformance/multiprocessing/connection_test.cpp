@@ -32,6 +32,7 @@
 #include "concur/detail/fd.hpp"
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
+#include "concur/multiprocessing/resource_tracker.hpp"
 #include "concur/multiprocessing/connection.hpp"
 #include "support/proc_helpers.hpp"
 
@@ -142,6 +143,10 @@ std::string method_name(const ::testing::TestParamInfo<std::string>& info) { ret
 class LeakChecked {
  protected:
   void record_baseline() {
+    // The resource tracker, like the forkserver, lives as long as the process
+    // once started (spawn and forkserver children share it, as in CPython):
+    // start it before the baseline so its fd is not counted as a leak.
+    concur::multiprocessing::resource_tracker::ensure_running();
     had_forkserver_ = !forkserver_pids().empty();
     baseline_fds_ = count_open_fds();
     baseline_desc_ = describe_open_fds();

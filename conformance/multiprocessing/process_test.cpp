@@ -33,6 +33,7 @@
 
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
+#include "concur/multiprocessing/resource_tracker.hpp"
 #include "support/proc_helpers.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -318,6 +319,10 @@ std::string method_name(const ::testing::TestParamInfo<std::string>& info) { ret
 class LeakCheckedTest {
  protected:
   void record_baseline() {
+    // The resource tracker, like the forkserver, lives as long as the process
+    // once started (spawn and forkserver children share it, as in CPython):
+    // start it before the baseline so its fd is not counted as a leak.
+    concur::multiprocessing::resource_tracker::ensure_running();
     had_forkserver_ = !forkserver_pids().empty();
     baseline_fds_ = count_open_fds();
     baseline_desc_ = describe_open_fds();

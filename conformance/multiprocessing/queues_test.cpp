@@ -34,7 +34,6 @@ namespace {
 
 // ---------------------------------------------------------------- targets
 
-// Seed 004 intro: the child greets, then prints what the parent answers.
 // Seed 004 "Queue管道通信" intro: the seed sends both ways over ONE queue,
 // which races: its child may get() its own greeting back. CPython almost
 // never loses that race because put() hands the item to a feeder thread that

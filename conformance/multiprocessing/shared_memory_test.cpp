@@ -483,27 +483,50 @@ TEST_P(SharedMemoryAcrossProcesses, ASharedMemoryArgumentReachesTheChild) {
 // writable end of the pipe, so we get EOF when all other processes have
 // exited. Then the server process unlinks any remaining resource names."
 // A creator that is SIGKILLed cannot unlink; its tracker does.
+// Issue 3: "segments created by a program are unlinked when it exits, even
+// when it is killed with SIGKILL". The program here is a forked copy of the
+// test process (its own tracker) whose child creates the segment under the
+// start method; both are SIGKILLed. Children of every start method share the
+// program's tracker (CPython passes getfd() to spawn/forkserver children), so
+// the tracker cleans up when the last process of the program is gone.
 TEST_P(SharedMemoryAcrossProcesses, ASegmentOfASigkilledCreatorIsUnlinkedByTheTracker) {
-  if (GetParam() == "fork" && has_tracker()) GTEST_SKIP() << "needs a test process without a tracker (ctest)";
+  if (has_tracker()) GTEST_SKIP() << "needs a test process without a tracker (ctest)";
   std::string name = unique_name();
   std::string report = tmp_.file("tracker_pid");
-  auto p = mp::get_context(GetParam()).Process(create_and_block, name, report);
-  p.start();
-  ASSERT_TRUE(wait_for_path(report));
+  std::string child_report = tmp_.file("creator_pid");
+  std::string tracker_report = tmp_.file("program_tracker_pid");
+  const std::string method = GetParam();
+  pid_t program = ::fork();
+  ASSERT_GE(program, 0);
+  if (program == 0) {
+    rt::ensure_running();  // the program's tracker, shared by its children
+    write_text(tracker_report, std::to_string(rt::tracker_pid()));
+    auto p = mp::get_context(method).Process(create_and_block, name, report);
+    p.start();
+    write_text(child_report, std::to_string(*p.pid()));
+    std::this_thread::sleep_for(60s);
+    ::_exit(0);
+  }
+  ASSERT_TRUE(wait_for_path(report));  // the segment exists
+  ASSERT_TRUE(wait_for_path(child_report));
   ASSERT_TRUE(path_exists(shm_path(name)));
-  pid_t tracker = static_cast<pid_t>(std::stoi(read_text(report)));
+  pid_t tracker = static_cast<pid_t>(std::stoi(read_text(tracker_report)));
+  pid_t creator = static_cast<pid_t>(std::stoi(read_text(child_report)));
   ASSERT_GT(tracker, 0);
-  p.kill();
-  p.join();
-  EXPECT_EQ(p.exitcode(), -SIGKILL);
-  EXPECT_TRUE(wait_until([&] { return !path_exists(shm_path(name)); }, 30s)) << "segment survived its creator";
+  ::kill(creator, SIGKILL);
+  ::kill(program, SIGKILL);
+  int status = 0;
+  ::waitpid(program, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(wait_until([&] { return !path_exists(shm_path(name)); }, 30s)) << "segment survived its program";
   EXPECT_TRUE(wait_until([&] { return !pid_running(tracker); }, 30s)) << "tracker did not exit";
+  EXPECT_TRUE(wait_until([&] { return !pid_running(creator); }, 30s));
 }
 
 // Under fork a child shares the tracker its parent already runs (CPython:
 // the fd is inherited), so a segment the child created and left outlives the
 // child and the parent may unlink it; no second tracker is started.
-// (spawn and forkserver children start their own: resource_tracker.hpp.)
+// (spawn and forkserver children share it too: resource_tracker.hpp.)
 TEST_F(SharedMemoryTest, AForkedChildSharesItsParentsTracker) {
   SharedMemory mine(unique_name(), true, 16);
   ASSERT_EQ(settled_trackers().size(), 1u);

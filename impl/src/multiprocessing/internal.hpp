@@ -110,11 +110,12 @@ struct ChildPayload {
   int log_level = 0;
   bool log_to_stderr = false;
   std::uint32_t fd_count = 0;  // fds inherited by slot (concur/detail/inheritance.hpp)
+  std::int64_t tracker_slot = -1;  // the parent's resource tracker fd, by slot
 
   template <class A>
   void serialize(A& ar) {
     ar(forced_start_method, class_name, class_state, target_name, target_args, name, identity, daemon, parent_pid,
-       parent_name, log_level, log_to_stderr, fd_count);
+       parent_name, log_level, log_to_stderr, fd_count, tracker_slot);
   }
 };
 

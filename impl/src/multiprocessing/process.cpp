@@ -20,6 +20,7 @@
 
 #include "concur/detail/inheritance.hpp"
 #include "concur/multiprocessing/logging.hpp"
+#include "concur/multiprocessing/resource_tracker.hpp"
 #include "internal.hpp"
 
 namespace concur::multiprocessing {
@@ -245,6 +246,10 @@ ChildPayload ProcessAccess::make_payload(const Process& p) {
   pl.log_level = get_logger().level();
   pl.log_to_stderr = get_logger().has_stderr_handler();
   if (auto m = get_start_method(true)) pl.forced_start_method = std::string(*m);
+  // CPython popen_spawn_posix / forkserver: the child shares the parent's
+  // resource tracker (started now if need be), so a segment a child creates
+  // lives until the whole program is done, not just the child.
+  pl.tracker_slot = concur::detail::send_fd_to_child(resource_tracker::getfd());
   return pl;
 }
 

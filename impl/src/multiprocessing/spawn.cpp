@@ -18,6 +18,7 @@
 
 #include "concur/detail/inheritance.hpp"
 #include "concur/multiprocessing/logging.hpp"
+#include "concur/multiprocessing/resource_tracker.hpp"
 #include "internal.hpp"
 
 extern char** environ;
@@ -194,6 +195,9 @@ void ProcessAccess::run_payload(int payload_fd, int parent_pidfd, std::optional<
       self = std::make_unique<Process>();
     }
     restore(*self, pl);
+    if (pl.tracker_slot >= 0) {
+      resource_tracker::adopt_fd(concur::detail::receive_fd_from_parent(static_cast<std::uint32_t>(pl.tracker_slot)));
+    }
   } catch (const std::exception& e) {
     std::string m = std::string("concur: cannot start the child process: ") + e.what() + "\n";
     std::fputs(m.c_str(), stderr);

@@ -37,14 +37,12 @@
 //  * fork: a child inherits the write end and shares its parent's tracker if
 //    the parent had started one before the fork (as in CPython). Otherwise
 //    the child starts its own on its first registration.
-//  * spawn / forkserver: a fresh image does not receive the parent's tracker
-//    fd (every fd is close-on-exec and only a Process's own fds cross); it
-//    starts its own tracker on its first registration. Consequence, unlike
-//    CPython: a segment that such a child created and did not unlink is
-//    unlinked when that child (and its forked descendants) exit, even if the
-//    parent still wants to attach to it. Unlink it explicitly, or create it in
-//    the parent. (To share the tracker, Process::start would pass getfd() to
-//    the child and the child would call adopt_fd(); see below.)
+//  * spawn / forkserver: Process::start() passes the parent's tracker fd to
+//    the child (starting the tracker if need be), as CPython's
+//    popen_spawn_posix and forkserver pass resource_tracker.getfd(); the
+//    child adopts it. So every process of a program shares one tracker, and
+//    a segment a child created and did not unlink lives until the whole
+//    program is gone, not just that child.
 //
 // Lifetime: the tracker is a child of the process that started it. That
 // process never waits for it at exit (the tracker outlives it by design, to
