@@ -401,3 +401,65 @@ TEST_F(ContextConformance, ForkserverPreloadWithUnknownNameRaisesValueError) {
 }
 
 }  // namespace
+
+// Seed 004 "进程拓展 1.上下文系": `ctx = mp.get_context('spawn'); q =
+// ctx.Queue(); p = ctx.Process(target=foo, args=(q,)); p.start();
+// print(q.get()); p.join()` prints "hello" — under every start method.
+void put_hello(mp::Queue<std::string> q) { q.put("hello"); }
+CONCUR_REGISTER_TARGET(put_hello);
+
+class ContextFactories : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ContextFactories, SeedGetContextQueueExamplePrintsHello) {
+  const mp::Context& ctx = mp::get_context(GetParam());
+  auto q = ctx.Queue<std::string>();
+  auto p = ctx.Process(put_hello, q);
+  p.start();
+  EXPECT_EQ(q.get(true, 30s), "hello");
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+// CPython BaseContext: Lock, RLock, Condition, Semaphore, BoundedSemaphore,
+// Event, Barrier, Queue, JoinableQueue, SimpleQueue, Pipe, Value, Array,
+// RawValue, RawArray are context methods.
+TEST_P(ContextFactories, ContextMakesEverySharedObject) {
+  const mp::Context& ctx = mp::get_context(GetParam());
+  auto lock = ctx.Lock();
+  EXPECT_TRUE(lock.acquire());
+  lock.release();
+  auto rlock = ctx.RLock();
+  EXPECT_TRUE(rlock.acquire());
+  rlock.release();
+  auto sem = ctx.Semaphore(2);
+  EXPECT_TRUE(sem.acquire(false));
+  auto bsem = ctx.BoundedSemaphore();
+  EXPECT_THROW(bsem.release(), concur::ValueError);
+  auto cond = ctx.Condition();
+  auto ev = ctx.Event();
+  ev.set();
+  EXPECT_TRUE(ev.is_set());
+  auto barrier = ctx.Barrier(1);
+  EXPECT_EQ(barrier.wait(), 0);
+  auto jq = ctx.JoinableQueue<int>();
+  jq.put(1);
+  EXPECT_EQ(jq.get(), 1);
+  jq.task_done();
+  auto sq = ctx.SimpleQueue<int>();
+  sq.put(2);
+  EXPECT_EQ(sq.get(), 2);
+  auto [r, w] = ctx.Pipe();
+  w.send_bytes("x");
+  EXPECT_EQ(r.recv_bytes(), "x");
+  auto v = ctx.Value<int>("i", 7);
+  EXPECT_EQ(v.value(), 7);
+  auto a = ctx.Array<double>("d", std::size_t{3});
+  EXPECT_EQ(a.size(), 3u);
+  auto rv = ctx.RawValue<long>(5L);
+  EXPECT_EQ(rv.value(), 5L);
+  auto ra = ctx.RawArray<int>(std::size_t{4});
+  EXPECT_EQ(ra.size(), 4u);
+  (void)cond;
+}
+
+INSTANTIATE_TEST_SUITE_P(StartMethods, ContextFactories, ::testing::Values("fork", "spawn", "forkserver"));

@@ -33,6 +33,9 @@
 
 #include "concur/multiprocessing/connection.hpp"
 #include "concur/multiprocessing/process.hpp"
+#include "concur/multiprocessing/queues.hpp"
+#include "concur/multiprocessing/sharedctypes.hpp"
+#include "concur/multiprocessing/synchronize.hpp"
 
 namespace concur::multiprocessing {
 
@@ -65,6 +68,52 @@ class Context {
   // pipe does not depend on the start method.
   std::pair<connection::Connection, connection::Connection> Pipe(bool duplex = true) const {
     return multiprocessing::Pipe(duplex);
+  }
+
+  // CPython's context also makes the IPC and synchronization objects
+  // (seed 004: `ctx = mp.get_context('spawn'); q = ctx.Queue()`). They do
+  // not depend on the start method: each crosses to children of every method.
+  template <class T>
+  multiprocessing::Queue<T> Queue(long long maxsize = 0) const {
+    return multiprocessing::Queue<T>(maxsize);
+  }
+  template <class T>
+  multiprocessing::JoinableQueue<T> JoinableQueue(long long maxsize = 0) const {
+    return multiprocessing::JoinableQueue<T>(maxsize);
+  }
+  template <class T>
+  multiprocessing::SimpleQueue<T> SimpleQueue() const {
+    return multiprocessing::SimpleQueue<T>(default_ring_capacity);
+  }
+  multiprocessing::Lock Lock() const { return multiprocessing::Lock(); }
+  multiprocessing::RLock RLock() const { return multiprocessing::RLock(); }
+  multiprocessing::Semaphore Semaphore(long long value = 1) const { return multiprocessing::Semaphore(value); }
+  multiprocessing::BoundedSemaphore BoundedSemaphore(long long value = 1) const {
+    return multiprocessing::BoundedSemaphore(value);
+  }
+  template <class... A>
+  multiprocessing::Condition Condition(A&&... lock) const {
+    return multiprocessing::Condition(std::forward<A>(lock)...);
+  }
+  multiprocessing::Event Event() const { return multiprocessing::Event(); }
+  multiprocessing::Barrier Barrier(int parties, std::function<void()> action = {}, Timeout timeout = {}) const {
+    return multiprocessing::Barrier(parties, std::move(action), timeout);
+  }
+  template <class T, class... A>
+  multiprocessing::Value<T> Value(A&&... args) const {
+    return multiprocessing::Value<T>(std::forward<A>(args)...);
+  }
+  template <class T, class... A>
+  multiprocessing::Array<T> Array(A&&... args) const {
+    return multiprocessing::Array<T>(std::forward<A>(args)...);
+  }
+  template <class T, class... A>
+  multiprocessing::RawValue<T> RawValue(A&&... args) const {
+    return multiprocessing::RawValue<T>(std::forward<A>(args)...);
+  }
+  template <class T, class... A>
+  multiprocessing::RawArray<T> RawArray(A&&... args) const {
+    return multiprocessing::RawArray<T>(std::forward<A>(args)...);
   }
 
   Context(const Context&) = delete;
