@@ -75,7 +75,7 @@ std::string read_to_end(int fd) {
   }
 }
 
-bool wait_readable(int fd, Timeout timeout) {
+int poll_fds(std::span<pollfd> fds, Timeout timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline =
       timeout ? clock::now() + std::chrono::duration_cast<clock::duration>(std::max(*timeout, timeout->zero()))
@@ -86,15 +86,19 @@ bool wait_readable(int fd, Timeout timeout) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
       ms = left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
     }
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, ms);
-    if (r > 0) return true;
+    int r = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), ms);
+    if (r > 0) return r;
     if (r == 0) {
-      if (!timeout || clock::now() >= deadline) return false;
+      if (!timeout || clock::now() >= deadline) return 0;
       continue;  // poll rounds to ms; go on until the deadline has really passed
     }
     if (errno != EINTR) throw_errno("poll");
   }
+}
+
+bool wait_readable(int fd, Timeout timeout) {
+  pollfd p{fd, POLLIN, 0};
+  return poll_fds({&p, 1}, timeout) > 0;
 }
 
 bool send_with_fds(int sock, std::string_view data, std::span<const int> fds) {

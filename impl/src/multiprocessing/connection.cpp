@@ -316,29 +316,11 @@ std::vector<Waitable> wait(const std::vector<Waitable>& object_list, Timeout tim
         o);
     fds.push_back(pollfd{fd, POLLIN, 0});
   }
-  using clock = std::chrono::steady_clock;
-  const auto deadline =
-      timeout ? clock::now() + std::chrono::duration_cast<clock::duration>(std::max(*timeout, timeout->zero()))
-              : clock::time_point::max();
-  for (;;) {
-    int ms = -1;
-    if (timeout) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-      ms = left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
-    }
-    int r = ::poll(fds.data(), fds.size(), ms);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("poll");
-    }
-    if (r > 0) {
-      std::vector<Waitable> ready;
-      for (std::size_t i = 0; i < fds.size(); ++i)
-        if (fds[i].revents != 0) ready.push_back(object_list[i]);
-      return ready;
-    }
-    if (timeout && clock::now() >= deadline) return {};
-  }
+  if (concur::detail::poll_fds(fds, timeout) == 0) return {};
+  std::vector<Waitable> ready;
+  for (std::size_t i = 0; i < fds.size(); ++i)
+    if (fds[i].revents != 0) ready.push_back(object_list[i]);
+  return ready;
 }
 
 }  // namespace concur::multiprocessing::connection

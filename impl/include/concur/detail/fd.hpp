@@ -11,6 +11,7 @@
 // except the error paths, so the helpers may be used in a forked child.
 #pragma once
 
+#include <poll.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -64,8 +65,13 @@ void write_all(int fd, std::string_view bytes);
 // Reads until EOF.
 std::string read_to_end(int fd);
 
+// poll(2) over `fds` until at least one has events or the timeout passes:
+// returns the number with events (their revents set), 0 on timeout. An empty
+// timeout waits forever; EINTR is retried with the time left, and poll's
+// millisecond rounding never ends the wait early.
+int poll_fds(std::span<pollfd> fds, Timeout timeout);
+
 // Waits until `fd` is readable (or hung up). Returns false on timeout.
-// An empty timeout waits forever; EINTR is retried with the time left.
 bool wait_readable(int fd, Timeout timeout);
 
 // The kernel's SCM_MAX_FD: at most this many fds cross in one message.
