@@ -32,17 +32,13 @@ Options (Google Benchmark spelling):
 Total run time is capped at about 60 s.
 """
 
-import datetime
 import fcntl
-import json
 import multiprocessing
 import os
-import platform
 import queue
-import re
-import socket
-import sys
 import time
+
+import gbench_peer
 
 SIZES = (64, 4096, 65536, 1 << 20)
 FAMILIES = ("BM_Floor_RawPipe", "BM_Pipe", "BM_Queue")
@@ -185,81 +181,10 @@ def run_one(family, size, min_time, deadline):
 
 
 def main():
-    out = None
-    pattern = None
-    min_time = 0.5
-    repetitions = 1
-    for arg in sys.argv[1:]:
-        if arg.startswith("--benchmark_out="):
-            out = arg.split("=", 1)[1]
-        elif arg.startswith("--benchmark_filter="):
-            pattern = arg.split("=", 1)[1] or None
-        elif arg.startswith("--benchmark_min_time="):
-            min_time = float(arg.split("=", 1)[1].rstrip("s"))
-        elif arg.startswith("--benchmark_repetitions="):
-            repetitions = max(1, int(arg.split("=", 1)[1]))
-        elif arg.startswith("--benchmark_out_format="):
-            if arg.split("=", 1)[1] != "json":
-                sys.exit("ipc.py: only --benchmark_out_format=json is supported")
-        else:
-            sys.exit("ipc.py: unrecognized argument %r" % arg)
-
-    cases = []
-    for size in SIZES:
-        for family in FAMILIES:
-            name = "%s/%d" % (family, size)
-            if pattern is None or re.search(pattern, name):
-                cases.extend((name, family, size, rep) for rep in range(repetitions))
-
-    version = platform.python_version()
-    context = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "host_name": socket.gethostname(),
-        "executable": "cpython %s" % version,
-        "python_executable": sys.executable,
-        "num_cpus": os.cpu_count(),
-        "load_avg": list(os.getloadavg()),
-        "library_build_type": "release",
-    }
-    print("Running CPython %s peer (%s)" % (version, sys.executable), file=sys.stderr)
-    header = "%-44s %13s %13s %10s" % ("Benchmark", "Time", "CPU", "Iterations")
-    print("-" * len(header) + "\n" + header + "\n" + "-" * len(header))
-
-    deadline = time.monotonic() + TOTAL_BUDGET_S
-    results = []
-    for index, (name, family, size, rep) in enumerate(cases):
-        # Share what is left of the budget among the benchmarks still to run.
-        remaining = deadline - time.monotonic()
-        share = time.monotonic() + max(remaining / (len(cases) - index), 0.0)
-        n, wall, cpu = run_one(family, size, min_time, share)
-        real_us = wall / n * 1e6
-        cpu_us = cpu / n * 1e6
-        rate = n / wall if wall > 0 else 0.0
-        results.append({
-            "name": name,
-            "family_index": index // repetitions,
-            "per_family_instance_index": 0,
-            "run_name": name,
-            "run_type": "iteration",
-            "repetitions": repetitions,
-            "repetition_index": rep,
-            "threads": 1,
-            "iterations": n,
-            "real_time": real_us,
-            "cpu_time": cpu_us,
-            "time_unit": "us",
-            "bytes_per_second": rate * size,
-            "items_per_second": rate,
-        })
-        print("%-44s %10.3f us %10.3f us %10d bytes_per_second=%.4g/s items_per_second=%.4g/s"
-              % (name, real_us, cpu_us, n, rate * size, rate), flush=True)
-
-    doc = json.dumps({"context": context, "benchmarks": results}, indent=2) + "\n"
-    if out:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(doc)
-    else:
-        sys.stdout.write(doc)
+    cases = [("%s/%d" % (family, size), (family, size), size) for size in SIZES for family in FAMILIES]
+    gbench_peer.run("ipc.py", cases,
+                    lambda family, size, min_time, until: run_one(family, size, min_time, until),
+                    TOTAL_BUDGET_S, time_format="%10.3f")
 
 
 if __name__ == "__main__":

@@ -23,15 +23,10 @@ Total run time is capped at about 60 s; spawn (~50-70 ms per start) gets few
 iterations.
 """
 
-import datetime
-import json
 import multiprocessing
-import os
-import platform
-import re
-import socket
-import sys
 import time
+
+import gbench_peer
 
 RSS_BYTES = 1024 << 20
 METHODS = ("fork", "spawn", "forkserver")
@@ -85,81 +80,16 @@ def run_one(method, rss, min_time, deadline):
 
 
 def main():
-    out = None
-    pattern = None
-    min_time = 0.5
-    repetitions = 1
-    for arg in sys.argv[1:]:
-        if arg.startswith("--benchmark_out="):
-            out = arg.split("=", 1)[1]
-        elif arg.startswith("--benchmark_filter="):
-            pattern = arg.split("=", 1)[1] or None
-        elif arg.startswith("--benchmark_min_time="):
-            min_time = float(arg.split("=", 1)[1].rstrip("s"))
-        elif arg.startswith("--benchmark_repetitions="):
-            repetitions = max(1, int(arg.split("=", 1)[1]))
-        elif arg.startswith("--benchmark_out_format="):
-            if arg.split("=", 1)[1] != "json":
-                sys.exit("start_cost.py: only --benchmark_out_format=json is supported")
-        else:
-            sys.exit("start_cost.py: unrecognized argument %r" % arg)
-
     cases = []
     for rss in (0, RSS_BYTES):
         for method in METHODS:
             name = "BM_ProcessStartJoin/" + method
             if rss:
                 name += "/rss_mib:%d" % (rss >> 20)
-            if pattern is None or re.search(pattern, name):
-                cases.extend((name, method, rss, rep) for rep in range(repetitions))
-
-    version = platform.python_version()
-    context = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "host_name": socket.gethostname(),
-        "executable": "cpython %s" % version,
-        "python_executable": sys.executable,
-        "num_cpus": os.cpu_count(),
-        "load_avg": list(os.getloadavg()),
-        "library_build_type": "release",
-    }
-    print("Running CPython %s peer (%s)" % (version, sys.executable), file=sys.stderr)
-    header = "%-44s %13s %13s %10s" % ("Benchmark", "Time", "CPU", "Iterations")
-    print("-" * len(header) + "\n" + header + "\n" + "-" * len(header))
-
-    deadline = time.monotonic() + TOTAL_BUDGET_S
-    results = []
-    for index, (name, method, rss, rep) in enumerate(cases):
-        # Share what is left of the budget among the benchmarks still to run.
-        remaining = deadline - time.monotonic()
-        share = time.monotonic() + max(remaining / (len(cases) - index), 0.0)
-        n, wall, cpu = run_one(method, rss, min_time, share)
-        real_us = wall / n * 1e6
-        cpu_us = cpu / n * 1e6
-        results.append({
-            "name": name,
-            "family_index": index // repetitions,
-            "per_family_instance_index": 0,
-            "run_name": name,
-            "run_type": "iteration",
-            "repetitions": repetitions,
-            "repetition_index": rep,
-            "threads": 1,
-            "iterations": n,
-            "real_time": real_us,
-            "cpu_time": cpu_us,
-            "time_unit": "us",
-            "items_per_second": n / wall if wall > 0 else 0.0,
-        })
-        print("%-44s %10.0f us %10.0f us %10d items_per_second=%.4g/s"
-              % (name, real_us, cpu_us, n, n / wall if wall > 0 else 0.0), flush=True)
-
-    doc = json.dumps({"context": context, "benchmarks": results}, indent=2) + "\n"
-    if out:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(doc)
-    else:
-        sys.stdout.write(doc)
+            cases.append((name, (method, rss), None))
+    gbench_peer.run("start_cost.py", cases,
+                    lambda method, rss, min_time, until: run_one(method, rss, min_time, until),
+                    TOTAL_BUDGET_S)
 
 
 if __name__ == "__main__":
