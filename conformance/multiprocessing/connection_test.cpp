@@ -34,6 +34,7 @@
 #include "concur/multiprocessing.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "concur/multiprocessing/connection.hpp"
+#include "support/leak_checked.hpp"
 #include "support/proc_helpers.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -140,37 +141,13 @@ CONCUR_REGISTER_TARGET(exit_at_once);
 
 std::string method_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-class LeakChecked {
- protected:
-  void record_baseline() {
-    // The resource tracker, like the forkserver, lives as long as the process
-    // once started (spawn and forkserver children share it, as in CPython):
-    // start it before the baseline so its fd is not counted as a leak.
-    concur::multiprocessing::resource_tracker::ensure_running();
-    had_forkserver_ = !forkserver_pids().empty();
-    baseline_fds_ = count_open_fds();
-    baseline_desc_ = describe_open_fds();
-  }
-  void check_leaks(bool forkserver_may_start) {
-    auto zombies = zombie_children();
-    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size();
-    int allowed = baseline_fds_;
-    if (forkserver_may_start && !had_forkserver_ && !forkserver_pids().empty()) allowed += 1;
-    EXPECT_EQ(count_open_fds(), allowed) << "open fds before: " << baseline_desc_
-                                         << "\nopen fds now: " << describe_open_fds();
-  }
-  bool had_forkserver_ = false;
-  int baseline_fds_ = 0;
-  std::string baseline_desc_;
-};
-
-class PipeConformance : public ::testing::Test, public LeakChecked {
+class PipeConformance : public ::testing::Test, public concur_test::LeakChecked {
  protected:
   void SetUp() override { record_baseline(); }
   void TearDown() override { check_leaks(false); }
 };
 
-class PipeProcessConformance : public ::testing::TestWithParam<std::string>, public LeakChecked {
+class PipeProcessConformance : public ::testing::TestWithParam<std::string>, public concur_test::LeakChecked {
  protected:
   const mp::Context& ctx() const { return mp::get_context(GetParam()); }
   void SetUp() override { record_baseline(); }

@@ -34,6 +34,7 @@
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
+#include "support/leak_checked.hpp"
 #include "support/proc_helpers.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -315,36 +316,7 @@ namespace {
 
 std::string method_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-// Asserts after each test: no zombie children, fds back to the baseline.
-class LeakCheckedTest {
- protected:
-  void record_baseline() {
-    // The resource tracker, like the forkserver, lives as long as the process
-    // once started (spawn and forkserver children share it, as in CPython):
-    // start it before the baseline so its fd is not counted as a leak.
-    concur::multiprocessing::resource_tracker::ensure_running();
-    had_forkserver_ = !forkserver_pids().empty();
-    baseline_fds_ = count_open_fds();
-    baseline_desc_ = describe_open_fds();
-  }
-  void check_leaks(bool forkserver_may_start) {
-    auto zombies = zombie_children();
-    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size() << " (first pid "
-                                 << (zombies.empty() ? 0 : zombies[0]) << ")";
-    int allowed = baseline_fds_;
-    // context.hpp/forkserver: the server's control socket stays open in the
-    // parent after its first use.
-    if (forkserver_may_start && !had_forkserver_ && !forkserver_pids().empty()) allowed += 1;
-    EXPECT_EQ(count_open_fds(), allowed) << "open fds before: " << baseline_desc_
-                                         << "\nopen fds now: " << describe_open_fds();
-  }
-
-  bool had_forkserver_ = false;
-  int baseline_fds_ = 0;
-  std::string baseline_desc_;
-};
-
-class ProcessConformance : public ::testing::TestWithParam<std::string>, public LeakCheckedTest {
+class ProcessConformance : public ::testing::TestWithParam<std::string>, public concur_test::LeakChecked {
  protected:
   const mp::Context& ctx() const { return mp::get_context(GetParam()); }
   bool is_fork() const { return GetParam() == "fork"; }
@@ -1276,7 +1248,7 @@ TEST(ProcessMainConformance, CpuCountIsTheNumberOfOnlineCpus) {
 
 // ============================================================ fork only
 
-class ProcessForkOnly : public ::testing::Test, public LeakCheckedTest {
+class ProcessForkOnly : public ::testing::Test, public concur_test::LeakChecked {
  protected:
   const mp::Context& ctx() const { return mp::get_context("fork"); }
   void SetUp() override { record_baseline(); }
@@ -1346,7 +1318,7 @@ TEST_F(ProcessForkOnly, JoiningFromAProcessOtherThanTheParentRaises) {
 
 // ============================================================ spawn / forkserver only
 
-class ProcessFreshImage : public ::testing::TestWithParam<std::string>, public LeakCheckedTest {
+class ProcessFreshImage : public ::testing::TestWithParam<std::string>, public concur_test::LeakChecked {
  protected:
   const mp::Context& ctx() const { return mp::get_context(GetParam()); }
   void SetUp() override {

@@ -1,0 +1,44 @@
+// conformance/support/leak_checked.hpp — the per-test leak check shared by
+// the process-level conformance suites: after each test no zombie children
+// remain and the open-fd count is back to its baseline.
+//
+// Process-lifetime helpers are not leaks: the resource tracker is started
+// before the baseline (spawn and forkserver children share it, as in CPython),
+// and the forkserver's control socket may appear once when the test was the
+// first to use the forkserver.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "concur/multiprocessing/resource_tracker.hpp"
+#include "support/proc_helpers.hpp"
+
+namespace concur_test {
+
+class LeakChecked {
+ protected:
+  void record_baseline() {
+    concur::multiprocessing::resource_tracker::ensure_running();
+    had_forkserver_ = !forkserver_pids().empty();
+    baseline_fds_ = count_open_fds();
+    baseline_desc_ = describe_open_fds();
+  }
+  void check_leaks(bool forkserver_may_start) {
+    auto zombies = zombie_children();
+    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size() << " (first pid "
+                                 << (zombies.empty() ? 0 : zombies[0]) << ")";
+    int allowed = baseline_fds_;
+    if (forkserver_may_start && !had_forkserver_ && !forkserver_pids().empty()) allowed += 1;
+    EXPECT_EQ(count_open_fds(), allowed) << "open fds before: " << baseline_desc_
+                                         << "\nopen fds now: " << describe_open_fds();
+  }
+
+ private:
+  bool had_forkserver_ = false;
+  int baseline_fds_ = 0;
+  std::string baseline_desc_;
+};
+
+}  // namespace concur_test
