@@ -205,4 +205,11 @@ class Empty : public std::runtime_error {
   Empty() : std::runtime_error("") {}
 };
 
+// queue.ShutDown (CPython 3.13): put() on a queue that was shut down, or get()
+// on one that was shut down and is empty. Raised without arguments: what() is "".
+class ShutDown : public std::runtime_error {
+ public:
+  ShutDown() : std::runtime_error("") {}
+};
+
 }  // namespace concur::queue
