@@ -94,6 +94,27 @@ TEST(SharedRing, EmptyMessagesAreMessages) {
   EXPECT_EQ(ring.recv_bytes(), "x");
 }
 
+TEST(SharedRing, RecvBytesIntoReplacesTheBufferAndReusesItsCapacity) {
+  mp::SharedRing ring(4096);
+  std::string buf = "stale contents";
+  buf.reserve(1024);
+  const char* storage = buf.data();
+  ring.send_bytes("first");
+  EXPECT_EQ(ring.recv_bytes_into(buf), 5u);
+  EXPECT_EQ(buf, "first");
+  EXPECT_EQ(buf.data(), storage);  // no reallocation for a message that fits
+  // Larger than the ring: sent in fragments from another thread.
+  std::thread t([&] {
+    ring.send_bytes(pattern(10000, 3));
+    ring.send_bytes(pattern(10000, 4));
+  });
+  EXPECT_EQ(ring.recv_bytes_into(buf), 10000u);
+  EXPECT_EQ(buf, pattern(10000, 3));
+  EXPECT_EQ(ring.recv_bytes_into(buf), 10000u);
+  EXPECT_EQ(buf, pattern(10000, 4));
+  t.join();
+}
+
 TEST(SharedRing, CapacityIsRoundedUpToAPowerOfTwoOfAtLeast4KiB) {
   EXPECT_EQ(mp::SharedRing(1).capacity(), 4096u);
   EXPECT_EQ(mp::SharedRing(5000).capacity(), 8192u);

@@ -176,17 +176,24 @@ void SharedRing::send_bytes(std::string_view message, Timeout timeout) {
 }
 
 std::string SharedRing::recv_bytes(Timeout timeout) {
+  std::string out;
+  recv_bytes_into(out, timeout);
+  return out;
+}
+
+std::size_t SharedRing::recv_bytes_into(std::string& out, Timeout timeout) {
   Header* h = header();
   const Deadline deadline = concur::detail::deadline_after(timeout);
   const std::uint64_t cap = h->capacity, mask = cap - 1;
   std::uint64_t tail = h->tail.load(std::memory_order_relaxed);  // only the receiver writes it
-  std::string out;
+  out.clear();
   bool started = false;
   auto data_ready = [&] {
     if (cached_head_ > tail) return true;
     cached_head_ = h->head.load(std::memory_order_acquire);
     return cached_head_ > tail;
   };
+  auto release = [&] { publish(h->tail, tail, h->sender_sleeping, h->space_seq); };
   for (;;) {
     if (!data_ready()) {
       // Once a message has begun, wait for its end without a deadline.
@@ -201,19 +208,19 @@ std::string SharedRing::recv_bytes(Timeout timeout) {
     std::memcpy(&f, data_of(h) + pos, sizeof f);
     if (f.flags & kWrap) {
       tail += cap - pos;
-      continue;  // released together with the next frame
+      continue;
     }
     if (f.flags & kAbort) {
       out.clear();
       started = false;
       tail += kFrameHeader;
-      publish(h->tail, tail, h->sender_sleeping, h->space_seq);
+      release();
       continue;
     }
     out.append(reinterpret_cast<const char*>(data_of(h) + pos + kFrameHeader), f.len);
     tail += align8(kFrameHeader + f.len);
-    publish(h->tail, tail, h->sender_sleeping, h->space_seq);
-    if (!(f.flags & kMore)) return out;
+    release();
+    if (!(f.flags & kMore)) return out.size();
     started = true;
   }
 }

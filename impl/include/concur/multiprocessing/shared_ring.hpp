@@ -65,6 +65,11 @@ class SharedRing {
   // up to `timeout` (TimeoutError). EOFError once closed and drained.
   std::string recv_bytes(Timeout timeout = std::nullopt);
 
+  // recv_bytes() into `buf` (its previous contents are replaced), reusing its
+  // capacity: no allocation per message once `buf` is large enough. Returns
+  // the message size.
+  std::size_t recv_bytes_into(std::string& buf, Timeout timeout = std::nullopt);
+
   // True when a message (or EOF) can be received without blocking; waits up
   // to `timeout` for one (0: just look).
   bool poll(Timeout timeout = std::chrono::duration<double>(0));
@@ -93,6 +98,9 @@ class SharedRing {
   // a read of the peer's cache line while there is known data or room.
   std::uint64_t cached_head_ = 0;  // receiver side
   std::uint64_t cached_tail_ = 0;  // sender side
+  // (The receiver publishes its position after every frame: receivers in
+  // different processes may take turns on one ring, as Queue's do under its
+  // reader lock, so no position may stay private to a handle.)
 };
 
 }  // namespace concur::multiprocessing
