@@ -439,6 +439,26 @@ TEST(ThreadConformance, ForkedChildKeepsOnlyTheForkingThread) {
   t.join();
 }
 
+// threading._after_fork: a child forked by a non-main thread makes that
+// thread its main thread.
+TEST(ThreadConformance, ForkFromANonMainThreadMakesItTheChildsMainThread) {
+  SubprocessResult r;
+  th::Thread forker({.name = "forker"}, [&r] {
+    r = run_subprocess(
+        [] {
+          EXPECT_EQ(th::main_thread().name(), "forker");
+          EXPECT_EQ(&th::current_thread(), &th::main_thread());
+          EXPECT_EQ(th::enumerate().size(), 1u);
+          EXPECT_EQ(th::main_thread().repr().substr(0, 13), "<_MainThread(");
+        },
+        SubprocessOptions{}.quick_exit());
+  });
+  forker.start();
+  forker.join();
+  EXPECT_TRUE(r.exited_ok()) << r.describe();
+  EXPECT_EQ(th::main_thread().name(), "MainThread");
+}
+
 // threading.py Thread.__repr__: <Class(name, status[ daemon][ ident])>.
 TEST(ThreadConformance, ReprShowsClassNameStatusDaemonAndIdent) {
   th::Thread t({.name = "Thread-A", .daemon = true}, [] {});

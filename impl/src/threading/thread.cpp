@@ -139,11 +139,14 @@ void after_fork_child() {
   }
   current->ident = pthread_ident();
   current->native_id = gettid_();
+  m.main->is_main = false;
+  current->is_main = true;
   m.active.assign(1, current);
   m.main = current;
   m.main_tid = gettid_();
-  // No thread waits on these in the child; rebuild them in a fresh state.
-  m.cv.~condition_variable();
+  // Parent threads that waited on the condition variable do not exist here,
+  // but its state still counts them: rebuild it over the old bytes without
+  // destroying it (pthread_cond_destroy would wait for those waiters forever).
   new (&m.cv) std::condition_variable();
   m.join_mu.unlock();
   m.mu.unlock();
