@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "concur/detail/inheritance.hpp"
+#include "concur/detail/type_name.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "internal.hpp"
@@ -56,22 +57,6 @@ std::vector<std::shared_ptr<Popen>> snapshot_children() {
   auto& s = state();
   std::lock_guard lock(s.mu);
   return s.children;
-}
-
-std::string demangled(const std::type_info& type) {
-  int status = 0;
-  char* raw = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string full = (status == 0 && raw) ? raw : type.name();
-  std::free(raw);
-  return full;
-}
-
-std::string demangled_class_name(const std::type_info& type) {
-  std::string full = demangled(type);
-  // Python's type(self).__name__ is unqualified.
-  auto angle = full.find('<');
-  auto colons = full.rfind("::", angle == std::string::npos ? full.npos : angle);
-  return colons == std::string::npos ? full : full.substr(colons + 2);
 }
 
 // Number of threads of this process: /proc/self/task has one link per thread
@@ -216,7 +201,7 @@ void ProcessAccess::set_popen(Process& p, std::shared_ptr<Popen> popen) {
 ChildPayload ProcessAccess::make_payload(const Process& p) {
   ChildPayload pl;
   if (typeid(p) != typeid(Process)) {
-    auto cls = demangled_class_name(typeid(p));
+    auto cls = concur::detail::class_name(typeid(p));
     const ClassEntry* entry = find_class(std::type_index(typeid(p)));
     if (!entry) {
       throw PicklingError("Can't pickle <class '" + cls + "'>: Process subclass '" + cls +
@@ -229,7 +214,7 @@ ChildPayload ProcessAccess::make_payload(const Process& p) {
   }
   if (p.target_) {
     if (!p.spawn_target_) {
-      throw PicklingError("Can't pickle target of type '" + demangled_class_name(*p.target_type_) +
+      throw PicklingError("Can't pickle target of type '" + concur::detail::class_name(*p.target_type_) +
                           "': only free functions registered with CONCUR_REGISTER_TARGET(fn) can start in a fresh "
                           "process image (spawn, forkserver); register one, or use the 'fork' start method");
     }
@@ -301,7 +286,7 @@ int ProcessAccess::bootstrap_child(Process& self, std::string parent_name, pid_t
     }
   } catch (const std::exception& e) {
     failed = true;
-    failure = demangled(typeid(e)) + ": " + e.what();
+    failure = concur::detail::type_name(typeid(e)) + ": " + e.what();
   } catch (...) {
     failed = true;
     failure = "unknown exception (not derived from std::exception)";
@@ -547,7 +532,7 @@ std::optional<pid_t> Process::pid() const {
 
 const std::string& Process::name() const {
   if (!name_) {
-    std::string n = detail::demangled_class_name(typeid(*this)) + "-";
+    std::string n = concur::detail::class_name(typeid(*this)) + "-";
     for (std::size_t i = 0; i < identity_.size(); ++i) {
       if (i) n += ':';
       n += std::to_string(identity_[i]);
@@ -595,7 +580,7 @@ std::string Process::repr() const {
     status = exitcode ? "stopped" : "started";
   }
   std::string out = "<";
-  out += is_main_ ? "_MainProcess" : detail::demangled_class_name(typeid(*this));
+  out += is_main_ ? "_MainProcess" : concur::detail::class_name(typeid(*this));
   out += " name='" + name() + "'";
   if (popen_) out += " pid=" + std::to_string(popen_->pid());
   out += " parent=" + (is_main_ ? std::string("None") : std::to_string(parent_pid_));

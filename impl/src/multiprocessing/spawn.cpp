@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "concur/detail/inheritance.hpp"
+#include "concur/detail/type_name.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "internal.hpp"
@@ -102,10 +103,7 @@ const ClassEntry* find_class(std::string_view name) {
 }
 
 [[noreturn]] void throw_unserializable_args(std::string_view target, const std::type_info& args) {
-  int status = 0;
-  char* raw = abi::__cxa_demangle(args.name(), nullptr, nullptr, &status);
-  std::string type = (status == 0 && raw) ? raw : args.name();
-  std::free(raw);
+  const std::string type = concur::detail::type_name(args);
   throw PicklingError("Can't pickle the arguments of target '" + std::string(target) + "' (" + type +
                       "): give each parameter type a cereal serialize() function, or use the 'fork' start method");
 }

@@ -7,6 +7,8 @@
 // forked children use it.
 #include "concur/threading/thread.hpp"
 
+#include "concur/detail/type_name.hpp"
+
 #include <cxxabi.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -156,24 +158,6 @@ bool is_current(const ThreadState* st) {
   return st == tls_state || (st->is_main && gettid_() == module().main_tid);
 }
 
-std::string demangled_class_name(const std::type_info& type) {
-  int status = 0;
-  char* raw = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string full = (status == 0 && raw) ? raw : type.name();
-  std::free(raw);
-  auto angle = full.find('<');
-  auto colons = full.rfind("::", angle == std::string::npos ? full.npos : angle);
-  return colons == std::string::npos ? full : full.substr(colons + 2);
-}
-
-std::string demangled(const std::type_info& type) {
-  int status = 0;
-  char* raw = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string full = (status == 0 && raw) ? raw : type.name();
-  std::free(raw);
-  return full;
-}
-
 void join_native(ThreadState* st) {
   Module& m = module();
   std::lock_guard jl(m.join_mu);
@@ -267,7 +251,7 @@ void bootstrap(std::shared_ptr<ThreadState> st) {
   } catch (const SystemExit&) {
     // CPython's excepthook ignores SystemExit silently.
   } catch (const std::exception& e) {
-    failure = demangled(typeid(e)) + ": " + e.what();
+    failure = concur::detail::type_name(typeid(e)) + ": " + e.what();
   } catch (...) {
     failure = "unknown exception (not derived from std::exception)";
   }
@@ -477,7 +461,7 @@ std::string Thread::repr() const {
   } else if (state_->is_dummy) {
     cls = "_DummyThread";
   } else {
-    cls = detail::demangled_class_name(typeid(*this));
+    cls = concur::detail::class_name(typeid(*this));
   }
   std::string status = "initial";
   if (state_->started) status = "started";

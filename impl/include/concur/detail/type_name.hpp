@@ -1,0 +1,20 @@
+// concur/detail/type_name.hpp — readable C++ type names for messages (private).
+//
+// The one place concur demangles: error text ("std::runtime_error: ..."),
+// default names ("My_Process-1", Python's type(self).__name__) and
+// PicklingError remedies. Thread-safe; allocates.
+#pragma once
+
+#include <string>
+#include <typeinfo>
+
+namespace concur::detail {
+
+// The demangled, fully qualified name ("std::runtime_error").
+std::string type_name(const std::type_info& type);
+
+// The unqualified class name ("My_Process" for ns::My_Process), as Python's
+// type(obj).__name__; template arguments are kept.
+std::string class_name(const std::type_info& type);
+
+}  // namespace concur::detail
