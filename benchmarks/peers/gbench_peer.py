@@ -39,6 +39,27 @@ def parse_args(prog, argv):
     return opts
 
 
+def calibrate(run_n, min_time, until, max_iterations, min_per_iter=1e-7):
+    """Grows n like Google Benchmark until one run_n(n) lasts min_time, without
+    overrunning `until` (a time.monotonic() deadline). Returns (n, wall, cpu)."""
+    n = 1
+    while True:
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        run_n(n)
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        remaining = until - time.monotonic()
+        if wall >= min_time or n >= max_iterations or remaining <= wall:
+            return n, wall, cpu
+        per_iter = max(wall / n, min_per_iter)
+        target = min(min_time * 1.4, remaining * 0.5)
+        grown = int(target / per_iter) + 1
+        n = max(n + 1, min(grown, n * 10, max_iterations))
+        if per_iter * n > remaining:  # would overrun the total budget
+            n = max(1, int(remaining / per_iter))
+
+
 def run(prog, cases, run_case, total_budget_s, argv=None, time_format="%10.0f"):
     """cases: [(name, params tuple, bytes_per_item or None)]."""
     opts = parse_args(prog, sys.argv[1:] if argv is None else argv)

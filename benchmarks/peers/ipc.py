@@ -36,7 +36,6 @@ import fcntl
 import multiprocessing
 import os
 import queue
-import time
 
 import gbench_peer
 
@@ -158,26 +157,9 @@ def run_one(family, size, min_time, deadline):
     channel = CHANNELS[family](ctx, size)
     try:
         channel.run(2)  # warm-up: the producer is running
-        # Calibrate like Google Benchmark: grow n until one run lasts min_time.
-        n = 1
-        while True:
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            channel.run(n)
-            wall = time.perf_counter() - t0
-            cpu = time.process_time() - c0
-            remaining = deadline - time.monotonic()
-            if wall >= min_time or n >= MAX_ITERATIONS or remaining <= wall:
-                break
-            per_iter = max(wall / n, 1e-7)
-            target = min(min_time * 1.4, remaining * 0.5)
-            grown = int(target / per_iter) + 1
-            n = max(n + 1, min(grown, n * 10, MAX_ITERATIONS))
-            if per_iter * n > remaining:  # would overrun the total budget
-                n = max(1, int(remaining / per_iter))
+        return gbench_peer.calibrate(channel.run, min_time, deadline, MAX_ITERATIONS)
     finally:
         channel.stop()
-    return n, wall, cpu
 
 
 def main():

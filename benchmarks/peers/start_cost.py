@@ -24,7 +24,6 @@ iterations.
 """
 
 import multiprocessing
-import time
 
 import gbench_peer
 
@@ -46,13 +45,9 @@ def start_join(ctx):
         raise RuntimeError("child exitcode %r" % p.exitcode)
 
 
-def timed(ctx, n):
-    """(wall seconds, parent CPU seconds) for n start+join."""
-    c0 = time.process_time()
-    t0 = time.perf_counter()
+def start_join_n(ctx, n):
     for _ in range(n):
         start_join(ctx)
-    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_one(method, rss, min_time, deadline):
@@ -62,19 +57,7 @@ def run_one(method, rss, min_time, deadline):
     if rss:
         ballast = bytearray(rss)  # zero-filled, so every page is touched
         ballast[::4096] = b"\x01" * len(range(0, rss, 4096))
-    # Calibrate like Google Benchmark: grow n until one run lasts min_time.
-    n = 1
-    while True:
-        wall, cpu = timed(ctx, n)
-        remaining = deadline - time.monotonic()
-        if wall >= min_time or n >= MAX_ITERATIONS or remaining <= wall:
-            break
-        per_iter = max(wall / n, 1e-6)
-        target = min(min_time * 1.4, remaining * 0.5)
-        grown = int(target / per_iter) + 1
-        n = max(n + 1, min(grown, n * 10, MAX_ITERATIONS))
-        if per_iter * n > remaining:  # would overrun the total budget
-            n = max(1, int(remaining / per_iter))
+    n, wall, cpu = gbench_peer.calibrate(lambda k: start_join_n(ctx, k), min_time, deadline, MAX_ITERATIONS, 1e-6)
     del ballast
     return n, wall, cpu
 
