@@ -15,6 +15,7 @@
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
 #include "concur/multiprocessing/sharedctypes.hpp"
+#include "support/leak_checked.hpp"
 #include "support/proc_helpers.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -258,15 +259,7 @@ TEST(SharedctypesConformance, GetLockProtectsReadModifyWriteBetweenThreads) {
 
 // ============================================================ across processes
 
-class SharedctypesProcesses : public ::testing::TestWithParam<std::string> {
- protected:
-  const mp::Context& ctx() const { return mp::get_context(GetParam()); }
-  void TearDown() override {
-    auto zombies = zombie_children();
-    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size();
-  }
-  TempDir dir_;
-};
+class SharedctypesProcesses : public concur_test::StartMethodTest {};
 
 INSTANTIATE_TEST_SUITE_P(StartMethods, SharedctypesProcesses, ::testing::Values("fork", "spawn", "forkserver"),
                          method_name);

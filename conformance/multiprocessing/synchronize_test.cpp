@@ -25,6 +25,7 @@
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
 #include "concur/multiprocessing/synchronize.hpp"
+#include "support/leak_checked.hpp"
 #include "support/proc_helpers.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -753,15 +754,7 @@ TEST(SynchronizeResources, NoFdLeaksAndNothingInDevShm) {
 
 // ============================================================ across processes
 
-class SynchronizeProcesses : public ::testing::TestWithParam<std::string> {
- protected:
-  const mp::Context& ctx() const { return mp::get_context(GetParam()); }
-  void TearDown() override {
-    auto zombies = zombie_children();
-    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size();
-  }
-  TempDir dir_;
-};
+class SynchronizeProcesses : public concur_test::StartMethodTest {};
 
 INSTANTIATE_TEST_SUITE_P(StartMethods, SynchronizeProcesses, ::testing::Values("fork", "spawn", "forkserver"),
                          method_name);

@@ -1,6 +1,7 @@
-// conformance/support/leak_checked.hpp — the per-test leak check shared by
-// the process-level conformance suites: after each test no zombie children
-// remain and the open-fd count is back to its baseline.
+// conformance/support/leak_checked.hpp — the per-test leak checks shared by
+// the process-level conformance suites: LeakChecked (no zombie children, the
+// open-fd count back to its baseline) and StartMethodTest (a test
+// parameterized over the start methods that leaves no zombie).
 //
 // Process-lifetime helpers are not leaks: the resource tracker is started
 // before the baseline (spawn and forkserver children share it, as in CPython),
@@ -12,6 +13,7 @@
 
 #include <string>
 
+#include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "support/proc_helpers.hpp"
 
@@ -39,6 +41,18 @@ class LeakChecked {
   bool had_forkserver_ = false;
   int baseline_fds_ = 0;
   std::string baseline_desc_;
+};
+
+// A test parameterized over the start methods ("fork", "spawn",
+// "forkserver") that ends with no zombie children and owns a temp dir.
+class StartMethodTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  const concur::multiprocessing::Context& ctx() const { return concur::multiprocessing::get_context(GetParam()); }
+  void TearDown() override {
+    auto zombies = zombie_children();
+    EXPECT_TRUE(zombies.empty()) << "zombie children left: " << zombies.size();
+  }
+  TempDir dir_;
 };
 
 }  // namespace concur_test

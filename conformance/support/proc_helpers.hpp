@@ -383,6 +383,17 @@ inline std::string demangle(const char* mangled) {
   return status == 0 && p ? std::string(p.get()) : std::string(mangled);
 }
 
+// A failure when `e` is not an E (nothing when it is).
+template <class E>
+std::optional<::testing::AssertionResult> wrong_type(const std::exception& e) {
+  if constexpr (!std::is_same_v<E, std::exception>) {
+    if (dynamic_cast<const E*>(&e) == nullptr)
+      return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
+                                           << "\") instead of " << demangle(typeid(E).name());
+  }
+  return std::nullopt;
+}
+
 // Succeeds when f() throws E whose what() starts with `prefix` (concur may
 // append detail after CPython's words, never replace them). E must derive
 // from std::exception.
@@ -392,11 +403,7 @@ template <class E, class F>
   try {
     f();
   } catch (const std::exception& e) {
-    if constexpr (!std::is_same_v<E, std::exception>) {
-      if (dynamic_cast<const E*>(&e) == nullptr)
-        return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
-                                             << "\") instead of " << demangle(typeid(E).name());
-    }
+    if (auto wrong = wrong_type<E>(e)) return *wrong;
     std::string_view what = e.what();
     if (what.substr(0, prefix.size()) == prefix) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << demangle(typeid(e).name()) << " message was \"" << what
@@ -414,11 +421,7 @@ template <class E, class F>
   try {
     f();
   } catch (const std::exception& e) {
-    if constexpr (!std::is_same_v<E, std::exception>) {
-      if (dynamic_cast<const E*>(&e) == nullptr)
-        return ::testing::AssertionFailure() << "threw " << demangle(typeid(e).name()) << " (\"" << e.what()
-                                             << "\") instead of " << demangle(typeid(E).name());
-    }
+    if (auto wrong = wrong_type<E>(e)) return *wrong;
     std::string what = e.what();
     for (auto part : parts)
       if (what.find(part) == std::string::npos)
