@@ -34,7 +34,9 @@ std::uint32_t* address(const std::atomic<std::uint32_t>& word) {
 
 }  // namespace
 
-WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, const Deadline& deadline) {
+WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, const Deadline& deadline,
+                      FutexScope scope) {
+  const int op = FUTEX_WAIT_BITSET | (scope == FutexScope::process_private ? FUTEX_PRIVATE_FLAG : 0);
   timespec ts{};
   if (deadline) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count();
@@ -45,7 +47,7 @@ WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expe
   for (;;) {
     // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC timeout (without
     // FUTEX_CLOCK_REALTIME), which steady_clock is on Linux.
-    long r = ::syscall(SYS_futex, address(word), FUTEX_WAIT_BITSET, expected, deadline ? &ts : nullptr, nullptr,
+    long r = ::syscall(SYS_futex, address(word), op, expected, deadline ? &ts : nullptr, nullptr,
                        FUTEX_BITSET_MATCH_ANY);
     if (r == 0) return WaitResult::woken;
     switch (errno) {
@@ -63,12 +65,13 @@ WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expe
   }
 }
 
-int futex_wake(const std::atomic<std::uint32_t>& word, int n) {
-  long r = ::syscall(SYS_futex, address(word), FUTEX_WAKE, n, nullptr, nullptr, 0);
+int futex_wake(const std::atomic<std::uint32_t>& word, int n, FutexScope scope) {
+  const int op = FUTEX_WAKE | (scope == FutexScope::process_private ? FUTEX_PRIVATE_FLAG : 0);
+  long r = ::syscall(SYS_futex, address(word), op, n, nullptr, nullptr, 0);
   if (r < 0) throw_errno("futex(FUTEX_WAKE)");
   return static_cast<int>(r);
 }
 
-int futex_wake_all(const std::atomic<std::uint32_t>& word) { return futex_wake(word, INT_MAX); }
+int futex_wake_all(const std::atomic<std::uint32_t>& word, FutexScope scope) { return futex_wake(word, INT_MAX, scope); }
 
 }  // namespace concur::detail

@@ -21,191 +21,45 @@ namespace cd = concur::detail;
 
 namespace {
 
-// ---------------------------------------------------------------- identity
-//
-// A lock owner is a 64-bit token: process start time (low 20 bits, clock
-// ticks) << 44 | pid << 22 | tid. Linux pids and tids are < 2^22
-// (PID_MAX_LIMIT), so the token is exact for pid and tid; the start time
-// tells a dead owner from a new process that reused its pid. 0 means "free".
-
-constexpr std::uint64_t kIdMask = (1ull << 22) - 1;
-constexpr std::uint64_t kStartMask = (1ull << 20) - 1;
-
-std::uint64_t pid_of(std::uint64_t token) { return (token >> 22) & kIdMask; }
-std::uint64_t start_of(std::uint64_t token) { return token >> 44; }
-
-struct ProcStat {
-  char state = '?';
-  std::uint64_t start = 0;
-};
-
-// Reads state and starttime from /proc/<pid>/stat; false if the pid is gone.
-// Uses only open/read/close (no allocation), so it is safe in forked
-// children.
-bool read_proc_stat(long pid, ProcStat& out) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[1024];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  char* p = std::strrchr(buf, ')');
-  if (!p || p[1] == '\0') return false;
-  p += 2;  // field 3: state
-  out.state = *p;
-  // Field 22 (starttime) is the 20th field after the ')'.
-  for (int field = 3; field < 22; ++field) {
-    p = std::strchr(p, ' ');
-    if (!p) return false;
-    ++p;
-  }
-  out.start = std::strtoull(p, nullptr, 10);
-  return true;
-}
-
-std::atomic<std::uint64_t> g_fork_generation{0};
-
-void after_fork_in_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
-thread_local std::uint64_t t_generation = ~0ull;
-thread_local std::uint64_t t_token = 0;
-
-// The calling thread's token; recomputed after fork (the child has a new pid
-// and tid).
-std::uint64_t self_token() {
-  static std::once_flag once;
-  std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, after_fork_in_child); });
-  std::uint64_t gen = g_fork_generation.load(std::memory_order_relaxed);
-  if (t_generation != gen) {
-    auto pid = static_cast<std::uint64_t>(::getpid());
-    auto tid = static_cast<std::uint64_t>(::gettid());
-    ProcStat st;
-    std::uint64_t start = read_proc_stat(static_cast<long>(pid), st) ? st.start : 0;
-    t_token = ((start & kStartMask) << 44) | ((pid & kIdMask) << 22) | (tid & kIdMask);
-    t_generation = gen;
-  }
-  return t_token;
-}
-
-// False once the process that owns `token` has ended (gone, zombie, or its
-// pid now names a process started at another time).
-bool owner_alive(std::uint64_t token) {
-  ProcStat st;
-  if (!read_proc_stat(static_cast<long>(pid_of(token)), st)) return errno != ENOENT && errno != ESRCH;
-  if (st.state == 'Z' || st.state == 'X' || st.state == 'x') return false;
-  return (st.start & kStartMask) == start_of(token);
-}
-
-// How often a waiter blocked on a lock checks that the owner still lives.
-constexpr auto kLivenessSlice = std::chrono::milliseconds(100);
-
 // ---------------------------------------------------------------- SemLock
+//
+// The algorithms are detail/sync_core's, shared with concur::threading; here
+// the state lives in a SharedBlock, futexes are process-shared and locks are
+// robust against the death of their owner's process.
 
 enum : std::uint32_t { kLock = 1, kRLock = 2, kSemaphore = 3, kBounded = 4 };
 
 struct SemState {
-  std::atomic<std::uint64_t> owner{0};  // locks: owner token, 0 = free
-  std::atomic<std::uint32_t> word{0};   // semaphores: the count; locks: release sequence (futex word)
-  std::atomic<std::uint32_t> waiters{0};
-  std::atomic<std::uint32_t> depth{0};  // RLock recursion depth, written by the owner only
+  cd::LockCore lock;  // Lock, RLock
+  cd::SemCore sem;    // Semaphore, BoundedSemaphore
   std::uint32_t kind = 0;
-  std::uint32_t maxvalue = 0;
 };
 
 bool is_lock_kind(std::uint32_t kind) { return kind == kLock || kind == kRLock; }
 
 SemState* sem_state(const cd::SharedBlock& b) { return b.as<SemState>(); }
 
-bool lock_acquire(SemState* s, bool block, const cd::Deadline& deadline) {
-  const std::uint64_t me = self_token();
-  const bool recursive = s->kind == kRLock;
-  if (recursive && s->owner.load() == me) {
-    s->depth.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  for (;;) {
-    std::uint64_t expected = 0;
-    if (s->owner.compare_exchange_strong(expected, me)) {
-      if (recursive) s->depth.store(1, std::memory_order_relaxed);
-      return true;
-    }
-    if (!block || cd::deadline_passed(deadline)) return false;
-    s->waiters.fetch_add(1);
-    std::uint32_t seq = s->word.load();
-    std::uint64_t holder = s->owner.load();
-    cd::WaitResult r = cd::WaitResult::changed;
-    if (holder != 0) {
-      auto slice = std::chrono::steady_clock::now() + kLivenessSlice;
-      cd::Deadline until = deadline && *deadline < slice ? deadline : cd::Deadline(slice);
-      r = cd::futex_wait(s->word, seq, until);
-    }
-    s->waiters.fetch_sub(1);
-    if (holder != 0 && r == cd::WaitResult::timed_out && !owner_alive(holder)) {
-      // The owner died holding the lock: take it over.
-      std::uint64_t dead = holder;
-      if (s->owner.compare_exchange_strong(dead, me)) {
-        if (recursive) s->depth.store(1, std::memory_order_relaxed);
-        return true;
-      }
-    }
-  }
-}
-
-void wake_lock_waiters(SemState* s) {
-  s->word.fetch_add(1);
-  if (s->waiters.load() > 0) cd::futex_wake(s->word, 1);
+cd::LockPolicy policy_of(const SemState* s) {
+  return cd::LockPolicy{cd::FutexScope::process_shared, s->kind == kRLock, true};
 }
 
 void lock_release(SemState* s) {
-  if (s->kind == kRLock) {
-    if (s->owner.load() != self_token())
-      throw AssertionError("attempt to release recursive lock not owned by thread");
-    if (s->depth.load(std::memory_order_relaxed) > 1) {
-      s->depth.fetch_sub(1, std::memory_order_relaxed);
+  switch (cd::lock_release(s->lock, policy_of(s))) {
+    case cd::ReleaseResult::released:
       return;
-    }
-    s->depth.store(0, std::memory_order_relaxed);
-    s->owner.store(0);
-  } else {
-    // Any thread or process may release a Lock.
-    std::uint64_t cur = s->owner.load();
-    do {
-      if (cur == 0) throw ValueError("semaphore or lock released too many times");
-    } while (!s->owner.compare_exchange_weak(cur, 0));
+    case cd::ReleaseResult::not_owner:
+      throw AssertionError("attempt to release recursive lock not owned by thread");
+    case cd::ReleaseResult::unlocked:
+      throw ValueError("semaphore or lock released too many times");
   }
-  wake_lock_waiters(s);
-}
-
-bool sem_acquire(SemState* s, bool block, const cd::Deadline& deadline) {
-  for (;;) {
-    std::uint32_t v = s->word.load();
-    while (v > 0) {
-      if (s->word.compare_exchange_weak(v, v - 1)) return true;
-    }
-    if (!block || cd::deadline_passed(deadline)) return false;
-    s->waiters.fetch_add(1);
-    cd::futex_wait(s->word, 0, deadline);
-    s->waiters.fetch_sub(1);
-  }
-}
-
-void sem_release(SemState* s) {
-  std::uint32_t v = s->word.load();
-  do {
-    if (v >= s->maxvalue) throw ValueError("semaphore or lock released too many times");
-  } while (!s->word.compare_exchange_weak(v, v + 1));
-  if (s->waiters.load() > 0) cd::futex_wake(s->word, 1);
 }
 
 cd::SharedBlock new_sem_block(std::uint32_t kind, std::uint32_t value, std::uint32_t maxvalue) {
   cd::SharedBlock block(sizeof(SemState), "concur-semlock");
   auto* s = new (block.data()) SemState();
   s->kind = kind;
-  s->maxvalue = maxvalue;
-  s->word.store(is_lock_kind(kind) ? 0 : value);
+  s->sem.maxvalue = maxvalue;
+  s->sem.value.store(is_lock_kind(kind) ? 0 : value);
   return block;
 }
 
@@ -226,15 +80,17 @@ SemLock::SemLock(Kind kind, std::uint32_t value, std::uint32_t maxvalue)
 bool SemLock::acquire(bool block, Timeout timeout) {
   SemState* s = sem_state(block_);
   cd::Deadline deadline = block ? cd::deadline_after(timeout) : cd::Deadline{};
-  return is_lock_kind(s->kind) ? lock_acquire(s, block, deadline) : sem_acquire(s, block, deadline);
+  if (is_lock_kind(s->kind)) return cd::lock_acquire(s->lock, policy_of(s), block, deadline);
+  return cd::sem_acquire(s->sem, cd::FutexScope::process_shared, block, deadline);
 }
 
 void SemLock::release() {
   SemState* s = sem_state(block_);
-  if (is_lock_kind(s->kind))
+  if (is_lock_kind(s->kind)) {
     lock_release(s);
-  else
-    sem_release(s);
+  } else if (!cd::sem_release(s->sem, cd::FutexScope::process_shared, 1)) {
+    throw ValueError("semaphore or lock released too many times");
+  }
 }
 
 const char* SemLock::type_name() const noexcept {
@@ -252,36 +108,35 @@ const char* SemLock::type_name() const noexcept {
 
 bool SemLock::is_mine() const noexcept {
   SemState* s = sem_state(block_);
-  return is_lock_kind(s->kind) && s->owner.load() == self_token();
+  return is_lock_kind(s->kind) && cd::lock_is_mine(s->lock);
 }
 
 std::uint32_t SemLock::count() const noexcept {
-  if (!is_mine()) return 0;
   SemState* s = sem_state(block_);
-  return s->kind == kRLock ? s->depth.load(std::memory_order_relaxed) : 1;
+  return is_lock_kind(s->kind) ? cd::lock_levels_held(s->lock, policy_of(s)) : 0;
 }
 
 std::uint32_t SemLock::get_value_impl() const noexcept {
   SemState* s = sem_state(block_);
-  if (is_lock_kind(s->kind)) return s->owner.load() == 0 ? 1 : 0;
-  return s->word.load();
+  if (is_lock_kind(s->kind)) return cd::lock_locked(s->lock) ? 0 : 1;
+  return s->sem.value.load();
 }
 
-std::uint32_t SemLock::maxvalue_impl() const noexcept { return sem_state(block_)->maxvalue; }
+std::uint32_t SemLock::maxvalue_impl() const noexcept { return sem_state(block_)->sem.maxvalue; }
 
 std::string SemLock::lock_repr() const {
   SemState* s = sem_state(block_);
-  std::uint64_t owner = s->owner.load();
+  std::uint64_t owner = s->lock.owner.load();
   bool rlock = s->kind == kRLock;
   std::string name;
   std::string count;
-  if (owner != 0 && owner == self_token()) {
+  if (owner != 0 && owner == cd::thread_token()) {
     name = owner_name_for_self();
-    count = std::to_string(s->depth.load(std::memory_order_relaxed));
+    count = std::to_string(s->lock.depth.load(std::memory_order_relaxed));
   } else if (owner == 0) {
     name = "None";
     count = "0";
-  } else if (pid_of(owner) == (static_cast<std::uint64_t>(::getpid()) & kIdMask)) {
+  } else if (cd::token_in_this_process(owner)) {
     name = "SomeOtherThread";
     count = "nonzero";
   } else {
@@ -299,16 +154,12 @@ std::string SemLock::lock_repr() const {
 
 std::uint32_t SemLock::release_all() {
   SemState* s = sem_state(block_);
-  std::uint32_t levels = count();
-  if (s->kind == kRLock) s->depth.store(1, std::memory_order_relaxed);
-  lock_release(s);
-  return levels;
+  return cd::lock_release_all(s->lock, policy_of(s));
 }
 
 void SemLock::reacquire(std::uint32_t levels) {
   SemState* s = sem_state(block_);
-  (void)lock_acquire(s, true, cd::Deadline{});
-  if (s->kind == kRLock) s->depth.store(levels, std::memory_order_relaxed);
+  cd::lock_reacquire(s->lock, policy_of(s), levels);
 }
 
 Lock::Lock() : SemLock(Kind::lock, 1, 1) {}
@@ -432,60 +283,26 @@ std::string Condition::repr() const {
 // ====================================================================== Event
 
 namespace {
-
-struct EventState {
-  std::atomic<std::uint32_t> flag{0};
-  std::atomic<std::uint32_t> seq{0};
-  std::atomic<std::uint32_t> waiters{0};
-};
-
-EventState* event_state(const cd::SharedBlock& b) { return b.as<EventState>(); }
-
+cd::EventCore* event_state(const cd::SharedBlock& b) { return b.as<cd::EventCore>(); }
 }  // namespace
 
-Event::Event() : block_(sizeof(EventState), "concur-event") { new (block_.data()) EventState(); }
+Event::Event() : block_(sizeof(cd::EventCore), "concur-event") { new (block_.data()) cd::EventCore(); }
 
-bool Event::is_set() const noexcept { return event_state(block_)->flag.load() != 0; }
+bool Event::is_set() const noexcept { return cd::event_is_set(*event_state(block_)); }
 
-void Event::set() {
-  EventState* e = event_state(block_);
-  e->flag.store(1);
-  e->seq.fetch_add(1);
-  if (e->waiters.load() > 0) cd::futex_wake_all(e->seq);
-}
+void Event::set() { cd::event_set(*event_state(block_), cd::FutexScope::process_shared); }
 
-void Event::clear() { event_state(block_)->flag.store(0); }
+void Event::clear() { cd::event_clear(*event_state(block_)); }
 
 bool Event::wait(Timeout timeout) {
-  EventState* e = event_state(block_);
-  if (e->flag.load()) return true;
-  cd::Deadline deadline = cd::deadline_after(timeout);
-  for (;;) {
-    std::uint32_t seq = e->seq.load();
-    if (e->flag.load()) return true;
-    e->waiters.fetch_add(1);
-    cd::WaitResult r = cd::futex_wait(e->seq, seq, deadline);
-    e->waiters.fetch_sub(1);
-    if (e->seq.load() != seq || r == cd::WaitResult::timed_out) return e->flag.load() != 0;
-  }
+  return cd::event_wait(*event_state(block_), cd::FutexScope::process_shared, cd::deadline_after(timeout));
 }
 
 // ==================================================================== Barrier
 
 namespace {
 
-// threading.Barrier's states.
-constexpr std::int32_t kFilling = 0;
-constexpr std::int32_t kDraining = 1;
-constexpr std::int32_t kResetting = -1;
-constexpr std::int32_t kBroken = -2;
-
-struct BarrierState {
-  std::atomic<std::int32_t> state{kFilling};
-  std::atomic<std::int32_t> count{0};
-};
-
-BarrierState* barrier_state(const cd::SharedBlock& b) { return b.as<BarrierState>(); }
+cd::BarrierCore* barrier_state(const cd::SharedBlock& b) { return b.as<cd::BarrierCore>(); }
 
 int checked_parties(int parties) {
   if (parties < 1) throw ValueError("parties must be >= 1");
@@ -498,96 +315,25 @@ Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout)
     : parties_(checked_parties(parties)),
       action_(std::move(action)),
       timeout_(timeout),
-      block_(sizeof(BarrierState), "concur-barrier") {
-  new (block_.data()) BarrierState();
+      block_(sizeof(cd::BarrierCore), "concur-barrier") {
+  new (block_.data()) cd::BarrierCore();
 }
 
 int Barrier::wait(Timeout timeout) {
   if (!timeout) timeout = timeout_;
-  BarrierState* b = barrier_state(block_);
-  std::lock_guard<Condition> guard(cond_);
-  enter();
-  int index = b->count.load();
-  b->count.store(index + 1);
-  try {
-    if (index + 1 == parties_)
-      release_all();
-    else
-      wait_released(timeout);
-  } catch (...) {
-    b->count.store(b->count.load() - 1);
-    exit();
-    throw;
-  }
-  b->count.store(b->count.load() - 1);
-  exit();
-  return index;
+  return algorithm().wait(parties_, action_, timeout);
 }
 
-void Barrier::enter() {
-  BarrierState* b = barrier_state(block_);
-  while (b->state.load() == kResetting || b->state.load() == kDraining) (void)cond_.wait();
-  if (b->state.load() < 0) throw BrokenBarrierError();
-}
+void Barrier::reset() { algorithm().reset(); }
 
-void Barrier::release_all() {
-  try {
-    if (action_) action_();
-    barrier_state(block_)->state.store(kDraining);
-    cond_.notify_all();
-  } catch (...) {
-    break_barrier();
-    throw;
-  }
-}
+void Barrier::abort() { algorithm().abort(); }
 
-void Barrier::wait_released(Timeout timeout) {
-  BarrierState* b = barrier_state(block_);
-  if (!cond_.wait_for([b] { return b->state.load() != kFilling; }, timeout)) {
-    break_barrier();
-    throw BrokenBarrierError();
-  }
-  if (b->state.load() < 0) throw BrokenBarrierError();
-}
+int Barrier::n_waiting() const { return algorithm().n_waiting(); }
 
-void Barrier::exit() {
-  BarrierState* b = barrier_state(block_);
-  if (b->count.load() == 0) {
-    std::int32_t st = b->state.load();
-    if (st == kResetting || st == kDraining) {
-      b->state.store(kFilling);
-      cond_.notify_all();
-    }
-  }
-}
+bool Barrier::broken() const { return algorithm().broken(); }
 
-void Barrier::reset() {
-  BarrierState* b = barrier_state(block_);
-  std::lock_guard<Condition> guard(cond_);
-  if (b->count.load() > 0) {
-    std::int32_t st = b->state.load();
-    if (st == kFilling || st == kBroken) b->state.store(kResetting);
-  } else {
-    b->state.store(kFilling);
-  }
-  cond_.notify_all();
+cd::BarrierAlgorithm<Condition> Barrier::algorithm() const {
+  return cd::BarrierAlgorithm<Condition>(*barrier_state(block_), cond_);
 }
-
-void Barrier::abort() {
-  std::lock_guard<Condition> guard(cond_);
-  break_barrier();
-}
-
-void Barrier::break_barrier() {
-  barrier_state(block_)->state.store(kBroken);
-  cond_.notify_all();
-}
-
-int Barrier::n_waiting() const {
-  BarrierState* b = barrier_state(block_);
-  return b->state.load() == kFilling ? b->count.load() : 0;
-}
-
-bool Barrier::broken() const { return barrier_state(block_)->state.load() == kBroken; }
 
 }  // namespace concur::multiprocessing

@@ -1,18 +1,22 @@
 // concur/detail/futex.hpp — the one wait/notify primitive of concur (private).
 //
-// Every blocking primitive that keeps its state in shared memory
-// (synchronize.hpp: Lock, RLock, Semaphore, Condition, Event, Barrier) waits
-// with futex_wait() and wakes with futex_wake(). Do not add a second waiting
-// mechanism for shared state.
+// Every blocking primitive of concur waits with futex_wait() and wakes with
+// futex_wake(): the process-shared ones of multiprocessing (synchronize,
+// SharedRing, Queue) and the in-process ones of threading and queue, through
+// the cores of detail/sync_core.hpp. Do not add a second waiting mechanism.
 //
 // Contract
 //  * futex_wait(word, expected, deadline) sleeps while `*word == expected`,
 //    until woken by futex_wake() on the same word (in any process that maps
 //    the same page), until `deadline` passes, or spuriously. Callers always
 //    re-check their condition in a loop.
-//  * Futexes are shared (not FUTEX_PRIVATE_FLAG): they are keyed by the
-//    physical page, so two mappings of one memfd at different addresses, in
-//    one or several processes, wait on the same word.
+//  * FutexScope::process_shared futexes are keyed by the physical page, so
+//    two mappings of one memfd at different addresses, in one or several
+//    processes, wait on the same word. FutexScope::process_private
+//    (FUTEX_PRIVATE_FLAG) futexes are keyed by the virtual address in this
+//    process only; they are cheaper (no page lookup) and are what state that
+//    never leaves the process (threading, queue) uses. Waiter and waker must
+//    use the same scope.
 //  * Deadlines are absolute CLOCK_MONOTONIC (std::chrono::steady_clock) time
 //    points, so EINTR is retried with the same deadline and time spent in
 //    signal handlers is not added to the wait. No deadline waits forever.
@@ -40,6 +44,8 @@ Deadline deadline_after(const Timeout& timeout);
 // True once `deadline` has passed (never for an empty deadline).
 bool deadline_passed(const Deadline& deadline);
 
+enum class FutexScope : bool { process_private, process_shared };
+
 enum class WaitResult {
   woken,      // woken by futex_wake, or spuriously
   changed,    // *word != expected when the call began
@@ -49,11 +55,12 @@ enum class WaitResult {
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, const Deadline& deadline);
+WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, const Deadline& deadline,
+                      FutexScope scope = FutexScope::process_shared);
 
 // Wakes up to `n` waiters of `word`; returns how many were woken.
-int futex_wake(const std::atomic<std::uint32_t>& word, int n);
+int futex_wake(const std::atomic<std::uint32_t>& word, int n, FutexScope scope = FutexScope::process_shared);
 // Wakes every waiter of `word`.
-int futex_wake_all(const std::atomic<std::uint32_t>& word);
+int futex_wake_all(const std::atomic<std::uint32_t>& word, FutexScope scope = FutexScope::process_shared);
 
 }  // namespace concur::detail

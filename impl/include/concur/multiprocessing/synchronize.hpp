@@ -7,8 +7,10 @@
 // Guarantees
 //  * Each object is a handle (a Python object reference): copies refer to the
 //    same primitive, whose state lives in a detail::SharedBlock (anonymous
-//    memfd shared memory). Blocking uses detail::futex_wait; nothing is
-//    named, nothing lands in /dev/shm, nothing leaks on SIGKILL.
+//    memfd shared memory). The lock, semaphore, event and barrier algorithms
+//    are detail/sync_core.hpp's, the same code concur::threading runs, with
+//    process-shared futexes; nothing is named, nothing lands in /dev/shm,
+//    nothing leaks on SIGKILL.
 //  * Semantics are CPython's multiprocessing semantics:
 //     - Lock: non-recursive. Acquiring it again from the owning thread blocks
 //       (or times out). ANY thread or process may release it; releasing an
@@ -81,6 +83,7 @@
 #include "concur/detail/futex.hpp"
 #include "concur/detail/inheritance.hpp"
 #include "concur/detail/shared_block.hpp"
+#include "concur/detail/sync_core.hpp"
 #include "concur/errors.hpp"
 #include "concur/timeout.hpp"
 
@@ -318,16 +321,12 @@ class Barrier {
   }
 
  private:
-  void enter();
-  void release_all();
-  void wait_released(Timeout timeout);
-  void exit();
-  void break_barrier();
+  concur::detail::BarrierAlgorithm<Condition> algorithm() const;
 
   int parties_ = 1;
   std::function<void()> action_;
   Timeout timeout_;
-  Condition cond_;
+  mutable Condition cond_;
   concur::detail::SharedBlock block_;
 };
 

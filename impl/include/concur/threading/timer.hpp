@@ -12,10 +12,9 @@
 //  * A cancelled timer never fires: cancel() before the interval has passed
 //    (before or after start()) means the function is not called. cancel()
 //    once the function has begun has no effect on it.
-//  * The wait is on a private event (a mutex, a condition variable and a flag
-//    on the steady clock, the shape of CPython's `self.finished = Event()`);
-//    concur::threading::Event is not used, so cancel() wakes the thread at
-//    once and join() after cancel() returns promptly.
+//  * The wait is on a concur::threading::Event (CPython's `self.finished =
+//    Event()`) on the steady clock, so cancel() wakes the thread at once and
+//    join() after cancel() returns promptly.
 //  * The name is "Thread-N", as CPython's Timer calls Thread.__init__ without
 //    a target; ThreadOptions give a name or daemon flag.
 //  * Everything else — start() once, join(), is_alive(), daemon, exceptions
