@@ -46,16 +46,17 @@
 //    timeout when block=false and otherwise rejects a negative timeout with
 //    the same ValueError.
 //
-// Mechanism: one std::mutex per queue and std::condition_variables on it
-// (not_empty, not_full, all_tasks_done — the three Conditions of CPython's
-// queue.py), the standard-library floor that issue 4's benchmarks compare
-// against. Timed waits use std::chrono::steady_clock deadlines; spurious
-// wake-ups are absorbed by re-checking the state, as CPython's loops do.
+// Mechanism: CPython queue.py's own: one threading::Lock per queue and three
+// threading::Conditions on it (not_empty, not_full, all_tasks_done), so the
+// queue waits on concur's one futex-based core (detail/sync_core.hpp).
+// benchmarks/threading_benchmark.cpp compares it with a std::mutex +
+// std::condition_variable queue. Timed waits use steady_clock deadlines;
+// wake-ups are re-checked against the state, as CPython's loops do.
 //
 // Thread-safety: every member function may be called from any number of
 // threads at once. Process-safety: none — the state lives in this process's
 // memory; use concur::multiprocessing::Queue between processes. Fork-safety:
-// a child forked while another thread holds the queue's mutex inherits it
+// a child forked while another thread holds the queue's lock inherits it
 // locked; use the queue in the child only if the parent was single-threaded.
 //
 // Blocking and exceptions: put() blocks only on a bounded queue that is full,
@@ -74,16 +75,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "concur/detail/futex.hpp"
 #include "concur/errors.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/timeout.hpp"
 
 namespace concur::queue {
@@ -93,13 +97,10 @@ namespace detail {
 // CPython queue.py's text for a negative timeout.
 inline constexpr const char* kNegativeTimeout = "'timeout' must be a non-negative number";
 
-// The absolute deadline `timeout` from now. Timeouts beyond ~100 years are
-// clamped (they cannot end in practice and would overflow the clock).
-inline std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<double> timeout) {
-  constexpr double kMaxSeconds = 100.0 * 365 * 24 * 3600;
-  const double seconds = std::min(timeout.count(), kMaxSeconds);
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+// What is left of `deadline` (an empty Timeout for an empty deadline).
+inline Timeout remaining(const concur::detail::Deadline& deadline) {
+  if (!deadline) return std::nullopt;
+  return std::chrono::duration<double>(*deadline - std::chrono::steady_clock::now());
 }
 
 // Storage policies: CPython's _init/_qsize/_put/_get overrides.
@@ -185,56 +186,58 @@ class BasicQueue {
 
   // Puts `item`; see the contract for blocking, Full, ShutDown, ValueError.
   void put(T item, bool block = true, Timeout timeout = std::nullopt) {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     if (is_shutdown_) throw ShutDown();
     if (maxsize_ > 0) {
       if (!block) {
         if (at_capacity()) throw Full();
       } else if (!timeout) {
         while (at_capacity()) {
-          not_full_.wait(lock);
+          not_full_.wait();
           if (is_shutdown_) throw ShutDown();
         }
       } else if (timeout->count() < 0) {
         throw ValueError(kNegativeTimeout);
       } else {
-        const auto deadline = deadline_after(*timeout);
+        const auto deadline = concur::detail::deadline_after(timeout);
         while (at_capacity()) {
-          if (std::chrono::steady_clock::now() >= deadline) throw Full();
-          not_full_.wait_until(lock, deadline);
+          const Timeout left = remaining(deadline);
+          if (left && left->count() <= 0) throw Full();
+          not_full_.wait(left);
           if (is_shutdown_) throw ShutDown();
         }
       }
     }
     store_.push(std::move(item));
     ++unfinished_tasks_;
-    not_empty_.notify_one();
+    not_empty_.notify();
   }
 
   // Removes and returns the next item; see the contract for blocking, Empty,
   // ShutDown, ValueError.
   T get(bool block = true, Timeout timeout = std::nullopt) {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     if (is_shutdown_ && store_.size() == 0) throw ShutDown();
     if (!block) {
       if (store_.size() == 0) throw Empty();
     } else if (!timeout) {
       while (store_.size() == 0) {
-        not_empty_.wait(lock);
+        not_empty_.wait();
         if (is_shutdown_ && store_.size() == 0) throw ShutDown();
       }
     } else if (timeout->count() < 0) {
       throw ValueError(kNegativeTimeout);
     } else {
-      const auto deadline = deadline_after(*timeout);
+      const auto deadline = concur::detail::deadline_after(timeout);
       while (store_.size() == 0) {
-        if (std::chrono::steady_clock::now() >= deadline) throw Empty();
-        not_empty_.wait_until(lock, deadline);
+        const Timeout left = remaining(deadline);
+        if (left && left->count() <= 0) throw Empty();
+        not_empty_.wait(left);
         if (is_shutdown_ && store_.size() == 0) throw ShutDown();
       }
     }
     T item = store_.pop();
-    not_full_.notify_one();
+    not_full_.notify();
     return item;
   }
 
@@ -244,20 +247,20 @@ class BasicQueue {
   // Marks one formerly gotten item as processed. Precondition: an unfinished
   // task is left, else ValueError("task_done() called too many times").
   void task_done() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     if (unfinished_tasks_ == 0) throw ValueError("task_done() called too many times");
     if (--unfinished_tasks_ == 0) all_tasks_done_.notify_all();
   }
 
   // Blocks until every item put has been matched by a task_done().
   void join() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    all_tasks_done_.wait(lock, [this] { return unfinished_tasks_ == 0; });
+    std::lock_guard<threading::Lock> lock(mutex_);
+    while (unfinished_tasks_ != 0) all_tasks_done_.wait();
   }
 
   // CPython 3.13 Queue.shutdown; see the contract.
   void shutdown(bool immediate = false) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     is_shutdown_ = true;
     if (immediate) {
       while (store_.size() != 0) {
@@ -271,24 +274,24 @@ class BasicQueue {
   }
 
   std::size_t qsize() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return store_.size();
   }
   bool empty() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return store_.size() == 0;
   }
   bool full() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return at_capacity();
   }
   // Python's `unfinished_tasks` and `is_shutdown` attributes.
   std::size_t unfinished_tasks() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return unfinished_tasks_;
   }
   bool is_shutdown() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return is_shutdown_;
   }
 
@@ -296,10 +299,11 @@ class BasicQueue {
   bool at_capacity() const noexcept { return maxsize_ > 0 && store_.size() >= static_cast<std::size_t>(maxsize_); }
 
   const long long maxsize_;
-  mutable std::mutex mutex_;
-  std::condition_variable not_empty_;
-  std::condition_variable not_full_;
-  std::condition_variable all_tasks_done_;
+  // CPython's self.mutex and the three Conditions that share it.
+  mutable threading::Lock mutex_;
+  threading::Condition not_empty_{mutex_};
+  threading::Condition not_full_{mutex_};
+  threading::Condition all_tasks_done_{mutex_};
   Store store_;
   std::size_t unfinished_tasks_ = 0;
   bool is_shutdown_ = false;
@@ -342,24 +346,29 @@ class SimpleQueue {
   void put(T item, bool block = true, Timeout timeout = std::nullopt) {
     (void)block;
     (void)timeout;
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    not_empty_.notify();
   }
 
   // Removes and returns the oldest item; raises Empty when block=false and
   // none is there or when `timeout` passes first; ValueError for a negative
   // timeout with block=true.
   T get(bool block = true, Timeout timeout = std::nullopt) {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     if (!block) {
       if (items_.empty()) throw Empty();
     } else if (!timeout) {
-      not_empty_.wait(lock, [this] { return !items_.empty(); });
+      while (items_.empty()) not_empty_.wait();
     } else if (timeout->count() < 0) {
       throw ValueError(detail::kNegativeTimeout);
-    } else if (!not_empty_.wait_until(lock, detail::deadline_after(*timeout), [this] { return !items_.empty(); })) {
-      throw Empty();
+    } else {
+      const auto deadline = concur::detail::deadline_after(timeout);
+      while (items_.empty()) {
+        const Timeout left = detail::remaining(deadline);
+        if (left && left->count() <= 0) throw Empty();
+        not_empty_.wait(left);
+      }
     }
     T item = std::move(items_.front());
     items_.pop_front();
@@ -370,17 +379,17 @@ class SimpleQueue {
   T get_nowait() { return get(false); }
 
   std::size_t qsize() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return items_.size();
   }
   bool empty() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<threading::Lock> lock(mutex_);
     return items_.empty();
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::condition_variable not_empty_;
+  mutable threading::Lock mutex_;
+  threading::Condition not_empty_{mutex_};
   std::deque<T> items_;
 };
 
