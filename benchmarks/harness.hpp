@@ -41,15 +41,31 @@ inline void add(const std::string& name, F fn, A... args) {
       ->Unit(benchmark::kMicrosecond);
 }
 
+// Registers `fn(state, args...)` under exactly `name`, run by `threads`
+// threads at once (Google Benchmark's Threads(); the name should say so, e.g.
+// ".../threads:2"). Rates are summed over the threads.
+template <class F, class... A>
+inline void add_threaded(const std::string& name, int threads, F fn, A... args) {
+  if (!selected(name)) return;
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+      ->Threads(threads)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
 // A reporter that prints the registered names unchanged (without the
-// "/real_time" suffix Google Benchmark adds for UseRealTime()).
+// "/real_time" and "/threads:N" suffixes Google Benchmark adds for
+// UseRealTime() and Threads()).
 template <class Base>
 class ExactNames final : public Base {
  public:
   using Base::Base;
   void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override {
     auto copy = runs;
-    for (auto& run : copy) run.run_name.time_type.clear();
+    for (auto& run : copy) {
+      run.run_name.time_type.clear();
+      run.run_name.threads.clear();
+    }
     Base::ReportRuns(copy);
   }
 };

@@ -83,6 +83,26 @@ def ipc_goal(name, rows):
     return floor, "; ".join(checks)
 
 
+# threading harness (issue 4): concur's row -> (std floor, goal factor or None).
+THREADING_FLOORS = {
+    "BM_Lock/uncontended": ("BM_Floor_StdMutex/uncontended", 1.2),
+    "BM_RLock/uncontended": ("BM_Floor_StdMutex/uncontended", None),
+    "BM_ProcessLock/uncontended": ("BM_Floor_StdMutex/uncontended", None),
+    "BM_Lock/threads:2": ("BM_Floor_StdMutex/threads:2", 1.2),
+    "BM_QueuePingPong": ("BM_Floor_MutexCvQueue/pingpong", 1.2),
+}
+
+
+def threading_goal(name, rows):
+    if name not in THREADING_FLOORS:
+        return None, ""
+    floor, factor = THREADING_FLOORS[name]
+    mine, base = rows.get(name), rows.get(floor)
+    if factor is None or not isinstance(mine, float) or not isinstance(base, float):
+        return floor, ""
+    return floor, "≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS")
+
+
 def human(x):
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
@@ -96,9 +116,10 @@ def fmt(x, spec):
 
 def goal_for(name, rows):
     """(floor name, goal text) for a row."""
-    floor, goal = ipc_goal(name, rows)
-    if floor:
-        return floor, goal
+    for special in (ipc_goal, threading_goal):
+        floor, goal = special(name, rows)
+        if floor:
+            return floor, goal
     m = re.fullmatch(r"BM_ProcessStartJoin/(\w+)(/rss_mib:\d+)?", name)
     if not m or m.group(1) not in FLOORS:
         return None, ""

@@ -22,16 +22,15 @@ std::string address_text(const void* p) {
 // ======================================================================= Lock
 
 bool Lock::acquire(bool blocking, Timeout timeout) {
-  return cd::lock_acquire(core_, kPolicy, blocking, detail::lock_deadline(blocking, timeout));
+  const cd::Deadline deadline = detail::lock_deadline(blocking, timeout);
+  return cd::lock_try_anonymous(core_) || cd::lock_acquire(core_, kPolicy, blocking, deadline);
 }
 
-void Lock::lock() { (void)cd::lock_acquire(core_, kPolicy, true, cd::Deadline{}); }
+void Lock::lock_slow() { (void)cd::lock_acquire(core_, kPolicy, true, cd::Deadline{}); }
 
-bool Lock::try_lock() { return cd::lock_acquire(core_, kPolicy, false, cd::Deadline{}); }
+void Lock::throw_unlocked() { throw RuntimeError("release unlocked lock"); }
 
-void Lock::release() {
-  if (cd::lock_release(core_, kPolicy) != cd::ReleaseResult::released) throw RuntimeError("release unlocked lock");
-}
+void Lock::release() { unlock(); }
 
 std::string Lock::repr() const {
   return std::string(locked() ? "<locked" : "<unlocked") + " _thread.lock object at " + detail::address_text(this) +

@@ -76,7 +76,14 @@ struct LockPolicy {
   FutexScope scope;
   bool recursive;
   bool robust;
+  // Owner tracking is needed by recursive and robust locks (and reprs that
+  // name the owner); a lock without either records kAnonymousOwner instead
+  // of the caller's token, which saves the token lookup on its fast path.
+  bool tracks_owner() const noexcept { return recursive || robust; }
 };
+
+// The owner word of a held lock that does not track its owner.
+inline constexpr std::uint64_t kAnonymousOwner = 1;
 
 // Acquires: true when acquired (or, recursive, nested by the owner).
 bool lock_acquire(LockCore& c, const LockPolicy& p, bool block, const Deadline& deadline);
@@ -87,6 +94,22 @@ enum class ReleaseResult {
   not_owner,  // recursive lock not owned by the caller: nothing changed
 };
 ReleaseResult lock_release(LockCore& c, const LockPolicy& p);
+
+// Wakes one waiter of `c` if there is any (the second half of a release).
+void lock_wake_one(LockCore& c, FutexScope scope);
+
+// Inline fast paths of an owner-less lock (threading.Lock): one CAS to take
+// it, one exchange (plus a load) to release it; lock_acquire does the rest.
+inline bool lock_try_anonymous(LockCore& c) noexcept {
+  std::uint64_t expected = 0;
+  return c.owner.compare_exchange_strong(expected, kAnonymousOwner);
+}
+// False when the lock was not held (nothing changed).
+inline bool lock_release_anonymous(LockCore& c, FutexScope scope) {
+  if (c.owner.exchange(0) == 0) return false;
+  if (c.waiters.load() > 0) lock_wake_one(c, scope);
+  return true;
+}
 
 bool lock_is_mine(const LockCore& c) noexcept;
 inline bool lock_locked(const LockCore& c) noexcept { return c.owner.load() != 0; }

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""CPython peer of benchmarks/threading_benchmark.cpp.
+
+Runs the same workloads on CPython's threading and queue modules and writes
+Google-Benchmark-format JSON with the same benchmark names:
+
+  BM_Lock/uncontended        threading.Lock acquire+release (with-statement)
+  BM_RLock/uncontended       threading.RLock, the same
+  BM_ProcessLock/uncontended multiprocessing.Lock, the same
+  BM_Lock/threads:2          two threads hammering one threading.Lock; one
+                             iteration is one acquire+release of the timed
+                             thread, the other thread loops until it ends
+  BM_QueuePingPong           queue.Queue round trip between two threads
+                             (put → get → put back → get)
+
+real_time is wall time per iteration in microseconds. (The std:: floors have
+no CPython counterpart.) Run with Debian's interpreter:
+  /usr/bin/python3 benchmarks/peers/threading.py --benchmark_out=out.json
+Options as every peer (gbench_peer.py). Total run time is capped at ~30 s.
+"""
+
+import os
+import sys
+
+# This file is named after the harness, so its own directory must not shadow
+# the standard library's threading module while it is imported.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import multiprocessing  # noqa: E402
+import queue  # noqa: E402
+import threading  # noqa: E402
+
+sys.path.insert(0, _HERE)
+import gbench_peer  # noqa: E402
+
+TOTAL_BUDGET_S = 30.0
+MAX_ITERATIONS = 10 ** 8
+
+
+def uncontended(make_lock):
+    lock = make_lock()
+    counter = [0]
+
+    def run(n):
+        for _ in range(n):
+            with lock:
+                counter[0] += 1
+    return run, lambda: None
+
+
+def contended():
+    lock = threading.Lock()
+    stop = threading.Event()
+    counter = [0]
+
+    def hammer():
+        while not stop.is_set():
+            with lock:
+                counter[0] += 1
+    other = threading.Thread(target=hammer, daemon=True)
+    other.start()
+
+    def run(n):
+        for _ in range(n):
+            with lock:
+                counter[0] += 1
+
+    def finish():
+        stop.set()
+        other.join()
+    return run, finish
+
+
+def pingpong():
+    there, back = queue.Queue(), queue.Queue()
+
+    def echo():
+        while True:
+            v = there.get()
+            back.put(v)
+            if v < 0:
+                return
+    other = threading.Thread(target=echo, daemon=True)
+    other.start()
+
+    def run(n):
+        for i in range(n):
+            there.put(i)
+            back.get()
+
+    def finish():
+        there.put(-1)
+        back.get()
+        other.join()
+    return run, finish
+
+
+CASES = {
+    "BM_Lock/uncontended": lambda: uncontended(threading.Lock),
+    "BM_RLock/uncontended": lambda: uncontended(threading.RLock),
+    "BM_ProcessLock/uncontended": lambda: uncontended(multiprocessing.Lock),
+    "BM_Lock/threads:2": contended,
+    "BM_QueuePingPong": pingpong,
+}
+
+
+def run_case(name, min_time, until):
+    run, finish = CASES[name]()
+    try:
+        return gbench_peer.calibrate(run, min_time, until, MAX_ITERATIONS)
+    finally:
+        finish()
+
+
+def main():
+    cases = [(name, (name,), None) for name in CASES]
+    gbench_peer.run("threading.py", cases, run_case, TOTAL_BUDGET_S, time_format="%10.3f")
+
+
+if __name__ == "__main__":
+    main()
