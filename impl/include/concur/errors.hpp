@@ -190,6 +190,96 @@ class SystemExit {
 
 }  // namespace concur
 
+// Errors of multiprocessing.pool (CPython Lib/multiprocessing/context.py and
+// pool.py) and of concur's pool additions.
+namespace concur::multiprocessing {
+
+// multiprocessing.TimeoutError (context.py: `class TimeoutError(ProcessError)`),
+// raised by AsyncResult::get(timeout) and IMapIterator::next(timeout). It is
+// NOT the builtin TimeoutError (concur::TimeoutError): CPython's pool raises
+// its own. Raised without a message, as CPython does.
+class TimeoutError : public ProcessError {
+ public:
+  TimeoutError() : ProcessError("") {}
+  using ProcessError::ProcessError;
+};
+
+// A task failed in a worker process with an exception whose type concur
+// cannot rebuild in the parent (a type that is not in this file or the
+// standard <stdexcept> family). Carries what CPython's RemoteTraceback shows:
+// the type name, the message and the remote traceback text; what() is
+// "<type>: <message>".
+class RemoteError : public std::runtime_error {
+ public:
+  RemoteError(std::string type_name, std::string message, std::string traceback)
+      : std::runtime_error(type_name + ": " + message),
+        info_(std::make_shared<const Info>(Info{std::move(type_name), std::move(message), std::move(traceback)})) {}
+  const std::string& type_name() const noexcept { return info_->type_name; }
+  const std::string& message() const noexcept { return info_->message; }
+  const std::string& traceback() const noexcept { return info_->traceback; }
+
+ private:
+  struct Info {
+    std::string type_name, message, traceback;
+  };
+  std::shared_ptr<const Info> info_;  // shared: copying an exception must not throw
+};
+
+// Beyond CPython (whose Pool hangs forever): the worker process running a
+// task ended abruptly (a signal such as SIGKILL or SIGSEGV, or an exit)
+// before the task finished. The message names the worker, its pid and the
+// signal or exit code. The name follows billiard's (Celery's pool).
+class WorkerLostError : public ProcessError {
+ public:
+  using ProcessError::ProcessError;
+};
+
+}  // namespace concur::multiprocessing
+
+// Errors of concurrent.futures (CPython Lib/concurrent/futures/_base.py,
+// process.py, thread.py). futures' TimeoutError is the builtin one since
+// Python 3.11: concur::TimeoutError.
+namespace concur::futures {
+
+// concurrent.futures.CancelledError: result()/exception() of a cancelled
+// Future. Raised without a message.
+class CancelledError : public std::runtime_error {
+ public:
+  CancelledError() : std::runtime_error("") {}
+  using std::runtime_error::runtime_error;
+};
+
+// concurrent.futures.InvalidStateError: set_result/set_exception on a Future
+// that is already done ("FINISHED: <Future ...>").
+class InvalidStateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// concurrent.futures.BrokenExecutor (a RuntimeError): the executor cannot run
+// work any more.
+class BrokenExecutor : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
+// concurrent.futures.process.BrokenProcessPool: a worker process of a
+// ProcessPoolExecutor ended abruptly; every pending future fails with it and
+// later submit() raises it.
+class BrokenProcessPool : public BrokenExecutor {
+ public:
+  using BrokenExecutor::BrokenExecutor;
+};
+
+// concurrent.futures.thread.BrokenThreadPool: a ThreadPoolExecutor's
+// initializer failed.
+class BrokenThreadPool : public BrokenExecutor {
+ public:
+  using BrokenExecutor::BrokenExecutor;
+};
+
+}  // namespace concur::futures
+
 // queue.Full and queue.Empty (also raised by multiprocessing.Queue): put()
 // found no room before its timeout, get() found no item. Python's classes
 // derive from Exception and are raised without arguments, so what() is "".

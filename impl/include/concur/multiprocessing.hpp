@@ -4,6 +4,7 @@
 #include "concur/multiprocessing/connection.hpp"
 #include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
+#include "concur/multiprocessing/pool.hpp"
 #include "concur/multiprocessing/process.hpp"
 #include "concur/multiprocessing/queues.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"

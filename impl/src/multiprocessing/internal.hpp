@@ -134,6 +134,8 @@ struct ProcessAccess {
   static Process* make_main();
   // Child side of spawn/forkserver: fills in the base part of a new object.
   static void restore(Process& p, const ChildPayload& payload);
+  // Binds p to a context's start method (as Context::Process does).
+  static void set_context(Process& p, const Context* ctx) noexcept { p.context_ = ctx; }
 };
 
 // --- spawn.cpp ----------------------------------------------------------
@@ -149,6 +151,7 @@ struct TargetEntry {
   GenericFn fn;
   TargetFactory factory;
   std::size_t arity;
+  TaskInvoker invoker;  // nullptr: not usable as a pool task
 };
 const TargetEntry* find_target(std::string_view name);  // throws on ambiguity
 struct ClassEntry {
@@ -174,6 +177,9 @@ void set_forkserver_preload_names(std::vector<std::string> names);
 void context_after_fork() noexcept;
 
 // --- process.cpp --------------------------------------------------------
+// True in a thread that forks pool workers on purpose while other threads
+// run (pool.cpp): start() then does not log the multi-threaded-fork warning.
+extern thread_local bool t_quiet_fork_warning;
 // Registers CPython's util._exit_function with atexit (once).
 void ensure_exit_hook();
 // CPython util._exit_function: terminate daemons, join children.

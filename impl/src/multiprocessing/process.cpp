@@ -80,6 +80,8 @@ void redirect_stdin_to_devnull() noexcept {
 
 }  // namespace
 
+thread_local bool t_quiet_fork_warning = false;
+
 int decode_wait_status(int status) noexcept {
   if (WIFSIGNALED(status)) return -WTERMSIG(status);
   return WEXITSTATUS(status);
@@ -413,7 +415,7 @@ void Process::start() {
   detail::flush_std_streams();
 
   if (method == StartMethod::fork) {
-    if (int n = detail::thread_count(); n > 1) {
+    if (int n = detail::thread_count(); n > 1 && !detail::t_quiet_fork_warning) {
       get_logger().warning("This process (pid=" + std::to_string(::getpid()) +
                            ") is multi-threaded, use of fork() may lead to deadlocks in the child.");
     }

@@ -113,7 +113,7 @@ void QueueCore::send(std::string_view message, bool block, const Timeout& timeou
   Release unlock{*wlock_};
   try {
     ring_.send_bytes(message, block ? remaining(deadline) : Timeout(std::chrono::duration<double>(0)));
-  } catch (const TimeoutError&) {
+  } catch (const concur::TimeoutError&) {
     throw queue::Full();
   }
 }
@@ -170,7 +170,7 @@ QueueCore::Received QueueCore::get(bool block, Timeout timeout) {
     if (!ring_.poll(block ? remaining(deadline) : zero)) throw queue::Empty();
     try {
       r.message = ring_.recv_bytes(block ? remaining(deadline) : zero);
-    } catch (const TimeoutError&) {
+    } catch (const concur::TimeoutError&) {
       throw queue::Empty();  // only a withdrawn (aborted) message was there
     }
     if (locate_item(r)) break;

@@ -159,7 +159,7 @@ void SharedRing::send_bytes(std::string_view message, Timeout timeout) {
         publish(h->head, head + kFrameHeader, h->receiver_sleeping, h->data_seq);
       }
       if (h->closed.load(std::memory_order_acquire)) throw OSError("ring is closed");
-      throw TimeoutError("timed out");
+      throw concur::TimeoutError("timed out");
     }
     if (to_end < frame) {
       write_frame(h, pos, Frame{0, kWrap});
@@ -200,7 +200,7 @@ std::size_t SharedRing::recv_bytes_into(std::string& out, Timeout timeout) {
       if (!sleep_until(h, h->receiver_sleeping, h->data_seq, started ? Deadline{} : deadline, data_ready)) {
         if (data_ready()) continue;  // closed, but data is left: drain it first
         if (h->closed.load(std::memory_order_acquire)) throw EOFError();
-        throw TimeoutError("timed out");
+        throw concur::TimeoutError("timed out");
       }
     }
     const std::uint64_t pos = tail & mask;

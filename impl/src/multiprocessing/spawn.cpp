@@ -49,13 +49,14 @@ std::string& argv0() {
 
 }  // namespace
 
-void register_target(const char* name, GenericFn fn, TargetFactory factory, std::size_t arity) {
+void register_target(const char* name, GenericFn fn, TargetFactory factory, std::size_t arity,
+                     TaskInvoker invoker) {
   auto& r = registries();
   auto [lo, hi] = r.targets.equal_range(name);
   for (auto it = lo; it != hi; ++it) {
     if (it->second.fn == fn) return;  // the same registration seen from another TU
   }
-  r.targets.emplace(name, TargetEntry{name, fn, factory, arity});
+  r.targets.emplace(name, TargetEntry{name, fn, factory, arity, invoker});
   r.target_names.emplace(fn, name);
 }
 
@@ -81,6 +82,13 @@ const TargetEntry* find_target(std::string_view name) {
                         "CONCUR_REGISTER_TARGET_AS(fn, \"unique name\")");
   }
   return &lo->second;
+}
+
+TaskInvoker registered_task_invoker(std::string_view name, GenericFn* fn) {
+  const TargetEntry* t = find_target(name);
+  if (!t) return nullptr;
+  if (fn) *fn = t->fn;
+  return t->invoker;
 }
 
 const ClassEntry* find_class(std::type_index type) {

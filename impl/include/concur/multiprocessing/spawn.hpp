@@ -24,6 +24,10 @@
 //    carried by concur.
 //  * A name registered twice for different functions is reported at start()
 //    with the two colliding names.
+//  * The same registration makes the function usable as a Pool or
+//    ProcessPoolExecutor task under spawn/forkserver (pool.hpp), provided its
+//    return type is void or serializable: the worker finds it by name and
+//    sends its results back serialized.
 //
 // Thread-safety: registration happens during static initialization; lookups
 // are read-only afterwards.
@@ -34,6 +38,9 @@
 #include <string_view>
 #include <type_traits>
 #include <typeindex>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "concur/multiprocessing/process.hpp"
 #include "concur/serialization.hpp"
@@ -46,7 +53,58 @@ namespace detail {
 
 // Rebuilds a target closure from its serialized arguments (child side).
 using TargetFactory = std::function<void()> (*)(GenericFn fn, std::string_view args);
-void register_target(const char* name, GenericFn fn, TargetFactory factory, std::size_t arity);
+
+// The value a pool task of return type R produces: R, or std::monostate
+// (Python's None) for void.
+template <class R>
+using task_value_t = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+// Runs one pool task (a chunk of calls) in a worker: `args` holds
+// dumps(std::vector<ParamTuple>) — one argument tuple per call — and the
+// result is dumps(std::vector<task_value_t<R>>). Exceptions of the function
+// propagate.
+using TaskInvoker = std::string (*)(GenericFn fn, std::string_view args);
+
+template <class R, class... P, class Tuple, std::size_t... I>
+R call_returning(R (*fn)(P...), Tuple& params, std::index_sequence<I...>) {
+  return fn(pass_argument<P>(std::get<I>(params))...);
+}
+
+template <class R, class... P>
+std::string invoke_task(GenericFn g, std::string_view bytes) {
+  auto f = reinterpret_cast<R (*)(P...)>(g);
+  using Tuple = ParamTuple<R, P...>;
+  auto calls = serialization::loads<std::vector<Tuple>>(bytes);
+  std::vector<task_value_t<R>> out;
+  out.reserve(calls.size());
+  for (auto& params : calls) {
+    if constexpr (std::is_void_v<R>) {
+      call_with(f, params, std::index_sequence_for<P...>{});
+      out.emplace_back();
+    } else {
+      out.push_back(call_returning(f, params, std::index_sequence_for<P...>{}));
+    }
+  }
+  return serialization::dumps(out);
+}
+
+// The task invoker of R(*)(P...), or nullptr when its results cannot cross.
+template <class R, class... P>
+constexpr TaskInvoker task_invoker_for() noexcept {
+  if constexpr (serialization::serializable<std::vector<task_value_t<R>>> &&
+                serialization::serializable<std::vector<ParamTuple<R, P...>>>) {
+    return &invoke_task<R, P...>;
+  } else {
+    return nullptr;
+  }
+}
+
+void register_target(const char* name, GenericFn fn, TargetFactory factory, std::size_t arity,
+                     TaskInvoker invoker = nullptr);
+// The task invoker registered under `name`; nullptr when the name is unknown
+// or the function's results cannot cross. Throws PicklingError when the name
+// is registered for two functions.
+TaskInvoker registered_task_invoker(std::string_view name, GenericFn* fn);
 
 using ClassSaver = std::string (*)(const Process& p);
 using ClassLoader = std::unique_ptr<Process> (*)(std::string_view bytes);
@@ -66,7 +124,7 @@ struct TargetRegistration {
           auto params = std::make_shared<Tuple>(serialization::loads<Tuple>(bytes));
           return [f, params] { call_with(f, *params, std::index_sequence_for<P...>{}); };
         },
-        sizeof...(P));
+        sizeof...(P), task_invoker_for<R, P...>());
   }
 };
 
