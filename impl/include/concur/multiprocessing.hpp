@@ -12,3 +12,4 @@
 #include "concur/multiprocessing/sharedctypes.hpp"
 #include "concur/multiprocessing/spawn.hpp"
 #include "concur/multiprocessing/synchronize.hpp"
+#include "concur/multiprocessing/thread_pool.hpp"
