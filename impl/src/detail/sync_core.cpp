@@ -266,7 +266,7 @@ void event_set(EventCore& c, FutexScope scope) {
   if (c.waiters.load() > 0) futex_wake_all(c.seq, scope);
 }
 
-bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline) {
+bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline, EventWake wake) {
   if (c.flag.load()) return true;
   for (;;) {
     const std::uint32_t seq = c.seq.load();
@@ -275,7 +275,8 @@ bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline) {
     c.waiters.fetch_add(1);
     const WaitResult r = futex_wait(c.seq, seq, deadline, scope);
     c.waiters.fetch_sub(1);
-    if (c.seq.load() != seq || r == WaitResult::timed_out) return c.flag.load() != 0;
+    if (c.seq.load() != seq) return wake == EventWake::signal || c.flag.load() != 0;
+    if (r == WaitResult::timed_out) return c.flag.load() != 0;
   }
 }
 

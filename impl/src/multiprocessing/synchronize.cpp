@@ -295,7 +295,8 @@ void Event::set() { cd::event_set(*event_state(block_), cd::FutexScope::process_
 void Event::clear() { cd::event_clear(*event_state(block_)); }
 
 bool Event::wait(Timeout timeout) {
-  return cd::event_wait(*event_state(block_), cd::FutexScope::process_shared, cd::deadline_after(timeout));
+  return cd::event_wait(*event_state(block_), cd::FutexScope::process_shared, cd::deadline_after(timeout),
+                        cd::EventWake::flag);
 }
 
 // ==================================================================== Barrier

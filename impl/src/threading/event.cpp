@@ -10,7 +10,8 @@ namespace cd = concur::detail;
 void Event::set() { cd::event_set(core_, cd::FutexScope::process_private); }
 
 bool Event::wait(Timeout timeout) {
-  return cd::event_wait(core_, cd::FutexScope::process_private, cd::deadline_after(timeout));
+  return cd::event_wait(core_, cd::FutexScope::process_private, cd::deadline_after(timeout),
+                        cd::EventWake::signal);
 }
 
 std::string Event::repr() const {

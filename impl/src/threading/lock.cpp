@@ -39,9 +39,8 @@ std::string Lock::repr() const {
 
 // ====================================================================== RLock
 
-void RLock::note_owner() {
-  if (core_.depth.load(std::memory_order_relaxed) == 1) owner_ident_.store(get_ident(), std::memory_order_relaxed);
-}
+// Called only by the owner, right after it acquired (or reacquired) the lock.
+void RLock::note_owner() { owner_ident_.store(get_ident(), std::memory_order_relaxed); }
 
 bool RLock::acquire(bool blocking, Timeout timeout) {
   if (!cd::lock_acquire(core_, kPolicy, blocking, detail::lock_deadline(blocking, timeout))) return false;

@@ -147,9 +147,13 @@ struct EventCore {
 void event_set(EventCore& c, FutexScope scope);
 inline void event_clear(EventCore& c) noexcept { c.flag.store(0); }
 inline bool event_is_set(const EventCore& c) noexcept { return c.flag.load() != 0; }
-// The flag once set or once the deadline passes (false if cleared again
-// before this waiter ran, as in CPython).
-bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline);
+// Waits until the flag is set or the deadline passes. Returns true at once
+// when the flag is set. Otherwise, when set() woke the waiter:
+// EventWake::flag returns the flag as it reads then (false if cleared again
+// before this waiter ran: multiprocessing.Event), EventWake::signal returns
+// true (threading.Event returns its Condition.wait's result).
+enum class EventWake { flag, signal };
+bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline, EventWake wake);
 
 // ---------------------------------------------------------------- barriers
 //

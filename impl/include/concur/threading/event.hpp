@@ -5,9 +5,11 @@
 //  * A flag, initially false. set() makes it true and wakes every waiter;
 //    clear() makes it false; is_set() reads it.
 //  * wait(timeout) returns true at once when the flag is set; otherwise it
-//    waits until set() or the timeout, and returns the flag (false if it was
-//    cleared again before the waiter ran, as in CPython). A timeout of zero
-//    or less does not wait and does not throw (CPython's Condition.wait).
+//    waits until set() or the timeout and returns true when set() woke it —
+//    even if the flag was cleared again before the waiter ran, as CPython's
+//    threading.Event.wait returns its Condition.wait's result
+//    (multiprocessing.Event re-reads the flag instead). A timeout of zero or
+//    less does not wait and does not throw (CPython's Condition.wait).
 //  * The algorithm is detail/sync_core.hpp's event, the one
 //    concur::multiprocessing::Event runs, on process-private futexes.
 //
