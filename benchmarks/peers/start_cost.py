@@ -8,6 +8,9 @@ Google-Benchmark-format JSON with the same benchmark names:
                                              start() + join(), for fork, spawn, forkserver
   BM_ProcessStartJoin/<method>/rss_mib:1024  the same while the parent holds a
                                              touched 1 GiB bytearray
+  BM_SubprocessRun/true                      subprocess.run(['true'])
+  BM_PopenCommunicate/<size>                 Popen(['cat'], stdin=PIPE, stdout=PIPE)
+                                             .communicate(<size> bytes)
 
 real_time is the wall time per start+join in microseconds (time.perf_counter),
 cpu_time the parent's CPU time per iteration (time.process_time).
@@ -23,9 +26,17 @@ Total run time is capped at about 60 s; spawn (~50-70 ms per start) gets few
 iterations.
 """
 
-import multiprocessing
+import sys
 
-import gbench_peer
+# benchmarks/peers/threading.py (the threading harness's peer) would shadow
+# the standard library's threading, which multiprocessing and subprocess
+# import: load them with this directory off sys.path.
+_PEERS_DIR = sys.path.pop(0)
+import multiprocessing  # noqa: E402
+import subprocess  # noqa: E402
+sys.path.insert(0, _PEERS_DIR)
+
+import gbench_peer  # noqa: E402
 
 RSS_BYTES = 1024 << 20
 METHODS = ("fork", "spawn", "forkserver")
@@ -62,6 +73,30 @@ def run_one(method, rss, min_time, deadline):
     return n, wall, cpu
 
 
+def subprocess_run_n(n):
+    for _ in range(n):
+        if subprocess.run(["true"]).returncode != 0:
+            raise RuntimeError("true did not exit with 0")
+
+
+def communicate_n(data, n):
+    for _ in range(n):
+        p = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out, _ = p.communicate(data)
+        if len(out) != len(data) or p.returncode != 0:
+            raise RuntimeError("cat did not echo the input")
+
+
+def run_subprocess_case(size, min_time, deadline):
+    if size is None:
+        return gbench_peer.calibrate(subprocess_run_n, min_time, deadline, MAX_ITERATIONS, 1e-6)
+    data = bytes(ord("a") + i % 26 for i in range(26)) * (size // 26) + b"a" * (size % 26)
+    return gbench_peer.calibrate(lambda k: communicate_n(data, k), min_time, deadline, MAX_ITERATIONS, 1e-6)
+
+
+COMMUNICATE_SIZES = (64, 1 << 20, 16 << 20)
+
+
 def main():
     cases = []
     for rss in (0, RSS_BYTES):
@@ -70,9 +105,16 @@ def main():
             if rss:
                 name += "/rss_mib:%d" % (rss >> 20)
             cases.append((name, (method, rss), None))
-    gbench_peer.run("start_cost.py", cases,
-                    lambda method, rss, min_time, until: run_one(method, rss, min_time, until),
-                    TOTAL_BUDGET_S)
+    cases.append(("BM_SubprocessRun/true", ("subprocess", None), None))
+    for size in COMMUNICATE_SIZES:
+        cases.append(("BM_PopenCommunicate/%d" % size, ("subprocess", size), size))
+
+    def run_case(method, arg, min_time, until):
+        if method == "subprocess":
+            return run_subprocess_case(arg, min_time, until)
+        return run_one(method, arg, min_time, until)
+
+    gbench_peer.run("start_cost.py", cases, run_case, TOTAL_BUDGET_S)
 
 
 if __name__ == "__main__":

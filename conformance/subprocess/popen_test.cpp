@@ -97,6 +97,21 @@ TEST_F(PopenTest, ATimedOutCommunicateLeavesTheChildRunningAndCanBeCalledAgain) 
   EXPECT_EQ(p.returncode(), 0);
 }
 
+// _communicate keeps self._input and _input_offset: input not yet written
+// when the timeout passed is written by the next call (here the caller's
+// string is gone by then).
+TEST_F(PopenTest, ATimedOutCommunicateWritesTheRestOfItsInputOnTheNextCall) {
+  sp::Popen p({"sh", "-c", "sleep 0.5; exec cat"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+  const std::size_t size = std::size_t{4} << 20;  // far more than a pipe holds
+  {
+    std::string input(size, 'q');
+    EXPECT_THROW(p.communicate(input, 0.1s), sp::TimeoutExpired);
+  }
+  auto [out, err] = p.communicate(std::nullopt, 60s);
+  EXPECT_EQ(out, std::string(size, 'q'));
+  EXPECT_EQ(p.returncode(), 0);
+}
+
 // Seed 交互demo's except branch: process.kill(); out, err = process.communicate().
 TEST_F(PopenTest, AfterATimeoutKillThenCommunicateCollectsTheOutputAndReaps) {
   sp::Popen process({"sh", "-c", "echo partial; exec sleep 30"}, kAllPipes);

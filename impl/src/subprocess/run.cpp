@@ -53,7 +53,7 @@ CompletedProcess run(Args args, RunOptions o) {
   Popen process(std::move(args), popen_options(o));
   Popen::Output out;
   try {
-    out = process.communicate(std::move(o.input), o.timeout);
+    out = process.communicate(o.input ? std::optional<std::string_view>(*o.input) : std::nullopt, o.timeout);
   } catch (...) {
     // TimeoutExpired already carries the output read so far (POSIX
     // _communicate); kill and reap, as run() and Popen.__exit__ do.

@@ -186,7 +186,9 @@ class Popen {
   // See the contract. Throws ValueError("Cannot send input after starting
   // communication") when a second call passes non-empty input, and
   // TimeoutExpired when the timeout passes.
-  Output communicate(std::optional<std::string> input = std::nullopt, Timeout timeout = std::nullopt);
+  // `input` is only read during the call (a call that times out keeps a
+  // copy of what it has not written yet).
+  Output communicate(std::optional<std::string_view> input = std::nullopt, Timeout timeout = std::nullopt);
 
   // Sends `sig` unless the child was already reaped (then nothing).
   void send_signal(int sig);
@@ -194,6 +196,7 @@ class Popen {
   void kill();       // SIGKILL
 
   struct State;  // implementation (impl/src/subprocess/popen.cpp)
+  class Sink;
 
  private:
   std::unique_ptr<State> s_;
