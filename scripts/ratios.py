@@ -103,6 +103,30 @@ def threading_goal(name, rows):
     return floor, "≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS")
 
 
+# subprocess rows of start_cost (issue 6): concur's row -> (raw floor in the
+# same run, goal factor). BM_SubprocessRun/true is also shown against
+# BM_Floor_PosixSpawn (the spawn start method's floor, a larger image).
+SUBPROCESS_FLOORS = {"BM_SubprocessRun/true": ("BM_Floor_PosixSpawn/true", 1.5)}
+
+
+def subprocess_goal(name, rows):
+    m = re.fullmatch(r"BM_PopenCommunicate/(\d+)", name)
+    if m:
+        floor, factor = "BM_Floor_SpawnCat/" + m.group(1), 1.5
+    elif name in SUBPROCESS_FLOORS:
+        floor, factor = SUBPROCESS_FLOORS[name]
+    else:
+        return None, ""
+    mine, base = rows.get(name), rows.get(floor)
+    checks = []
+    if isinstance(mine, float) and isinstance(base, float):
+        checks.append("≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS"))
+    spawn = rows.get("BM_Floor_PosixSpawn")
+    if name in SUBPROCESS_FLOORS and isinstance(mine, float) and isinstance(spawn, float):
+        checks.append("%.2f× BM_Floor_PosixSpawn" % (mine / spawn))
+    return floor, "; ".join(checks)
+
+
 def human(x):
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
@@ -116,7 +140,7 @@ def fmt(x, spec):
 
 def goal_for(name, rows):
     """(floor name, goal text) for a row."""
-    for special in (ipc_goal, threading_goal):
+    for special in (ipc_goal, threading_goal, subprocess_goal):
         floor, goal = special(name, rows)
         if floor:
             return floor, goal

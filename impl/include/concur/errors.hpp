@@ -17,12 +17,15 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "concur/subprocess/args.hpp"
 
 namespace concur {
 
@@ -115,6 +118,19 @@ class FileNotFoundError : public std::system_error {
   explicit FileNotFoundError(const std::string& filename)
       : std::system_error(ENOENT, std::generic_category(), filename),
         text_(std::make_shared<const std::string>(detail::os_error_text(ENOENT, filename))) {}
+  const char* what() const noexcept override { return text_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+};
+
+// Python's PermissionError (errno EACCES), e.g. subprocess running a file
+// that is not executable: "[Errno 13] Permission denied: '/etc/passwd'".
+class PermissionError : public std::system_error {
+ public:
+  explicit PermissionError(const std::string& filename)
+      : std::system_error(EACCES, std::generic_category(), filename),
+        text_(std::make_shared<const std::string>(detail::os_error_text(EACCES, filename))) {}
   const char* what() const noexcept override { return text_->c_str(); }
 
  private:
@@ -303,3 +319,73 @@ class ShutDown : public std::runtime_error {
 };
 
 }  // namespace concur::queue
+
+// Errors of subprocess (CPython Lib/subprocess.py: SubprocessError,
+// CalledProcessError, TimeoutExpired). `cmd` is the Args the call was given;
+// messages quote Python's str(cmd).
+namespace concur::subprocess {
+
+// subprocess.SubprocessError, base of the two below.
+class SubprocessError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+// CalledProcessError.__str__: "Command '<cmd>' returned non-zero exit status
+// 3." or, for a negative returncode, "died with <Signals.SIGKILL: 9>." /
+// "died with unknown signal 40.".
+std::string called_process_error_text(int returncode, const Args& cmd);
+// TimeoutExpired.__str__: "Command '<cmd>' timed out after 0.5 seconds".
+std::string timeout_expired_text(const Args& cmd, double seconds);
+}  // namespace detail
+
+// Raised by run(check=true), check_call, check_output and
+// CompletedProcess::check_returncode() for a non-zero returncode. output()
+// (alias stdout()) and stderr() hold what was captured (nullopt: not piped).
+class CalledProcessError : public SubprocessError {
+ public:
+  CalledProcessError(int returncode, Args cmd, std::optional<std::string> output = std::nullopt,
+                     std::optional<std::string> stderr = std::nullopt)
+      : SubprocessError(detail::called_process_error_text(returncode, cmd)),
+        info_(std::make_shared<const Info>(Info{returncode, std::move(cmd), std::move(output), std::move(stderr)})) {}
+  int returncode() const noexcept { return info_->returncode; }
+  const Args& cmd() const noexcept { return info_->cmd; }
+  const std::optional<std::string>& output() const noexcept { return info_->output; }
+  const std::optional<std::string>& stdout() const noexcept { return info_->output; }
+  const std::optional<std::string>& stderr() const noexcept { return info_->err; }
+
+ private:
+  struct Info {
+    int returncode;
+    Args cmd;
+    std::optional<std::string> output, err;
+  };
+  std::shared_ptr<const Info> info_;  // shared: copying an exception must not throw
+};
+
+// Raised when a timeout passes: by Popen::wait and Popen::communicate (the
+// child keeps running) and by run/call/check_output (the child was killed and
+// reaped first). output()/stderr() hold what was read before the timeout.
+class TimeoutExpired : public SubprocessError {
+ public:
+  TimeoutExpired(Args cmd, std::chrono::duration<double> timeout, std::optional<std::string> output = std::nullopt,
+                 std::optional<std::string> stderr = std::nullopt)
+      : SubprocessError(detail::timeout_expired_text(cmd, timeout.count())),
+        info_(std::make_shared<const Info>(Info{std::move(cmd), timeout, std::move(output), std::move(stderr)})) {}
+  const Args& cmd() const noexcept { return info_->cmd; }
+  std::chrono::duration<double> timeout() const noexcept { return info_->timeout; }
+  const std::optional<std::string>& output() const noexcept { return info_->output; }
+  const std::optional<std::string>& stdout() const noexcept { return info_->output; }
+  const std::optional<std::string>& stderr() const noexcept { return info_->err; }
+
+ private:
+  struct Info {
+    Args cmd;
+    std::chrono::duration<double> timeout;
+    std::optional<std::string> output, err;
+  };
+  std::shared_ptr<const Info> info_;
+};
+
+}  // namespace concur::subprocess
