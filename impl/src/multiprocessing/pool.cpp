@@ -615,7 +615,11 @@ class PoolCore {
     for (auto& w : workers_) {
       for (auto& p : w->inflight) out.push_back({p.sink, p.chunk, {}, err});
       w->inflight.clear();
-      w->proc->terminate();
+      try {
+        w->proc->terminate();
+      } catch (const ValueError&) {
+        // already reaped and closed (the worker whose death broke the pool)
+      }
     }
     for (auto& p : backlog_) out.push_back({p.sink, p.chunk, {}, err});
     backlog_.clear();
@@ -624,13 +628,17 @@ class PoolCore {
 
   // A worker's sentinel fired: reap it, settle its tasks, replace it.
   void worker_exited_locked(std::size_t index, std::vector<Completion>& out) {
-    Worker& w = *workers_[index];
+    std::unique_ptr<Worker> gone = std::move(workers_[index]);
+    workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(index));
+    Worker& w = *gone;
     drain_locked(w, out);
     const int code = release_worker(w);
     drain_locked(w, out);
     const bool lost_work = !w.inflight.empty();
     if (cfg_.break_on_worker_loss && !broken_ && (lost_work || code != 0)) {
+      workers_.push_back(std::move(gone));  // its tasks fail with the others
       break_pool_locked(out);
+      workers_.pop_back();
     } else if (lost_work) {
       auto first = w.inflight.begin();
       if (w.ready) {
@@ -647,7 +655,6 @@ class PoolCore {
       inflight_total_ -= w.inflight.size();
       w.inflight.clear();
     }
-    workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(index));
     const bool repopulate = !broken_ && (state_ == State::run || (state_ == State::close && !backlog_.empty()));
     if (repopulate) {
       try {
