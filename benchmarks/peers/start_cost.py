@@ -26,17 +26,10 @@ Total run time is capped at about 60 s; spawn (~50-70 ms per start) gets few
 iterations.
 """
 
-import sys
+import multiprocessing
+import subprocess
 
-# benchmarks/peers/threading.py (the threading harness's peer) would shadow
-# the standard library's threading, which multiprocessing and subprocess
-# import: load them with this directory off sys.path.
-_PEERS_DIR = sys.path.pop(0)
-import multiprocessing  # noqa: E402
-import subprocess  # noqa: E402
-sys.path.insert(0, _PEERS_DIR)
-
-import gbench_peer  # noqa: E402
+import gbench_peer
 
 RSS_BYTES = 1024 << 20
 METHODS = ("fork", "spawn", "forkserver")

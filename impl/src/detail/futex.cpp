@@ -72,6 +72,19 @@ int futex_wake(const std::atomic<std::uint32_t>& word, int n, FutexScope scope) 
   return static_cast<int>(r);
 }
 
+int futex_requeue(const std::atomic<std::uint32_t>& from, std::uint32_t expected, const std::atomic<std::uint32_t>& to,
+                  int n_wake, int n_requeue, FutexScope scope) {
+  const int op = FUTEX_CMP_REQUEUE | (scope == FutexScope::process_private ? FUTEX_PRIVATE_FLAG : 0);
+  // The 4th argument (timeout slot) carries nr_requeue for FUTEX_CMP_REQUEUE.
+  long r = ::syscall(SYS_futex, address(from), op, n_wake, static_cast<unsigned long>(n_requeue), address(to),
+                     expected);
+  if (r < 0) {
+    if (errno == EAGAIN) return -1;
+    throw_errno("futex(FUTEX_CMP_REQUEUE)");
+  }
+  return static_cast<int>(r);
+}
+
 int futex_wake_all(const std::atomic<std::uint32_t>& word, FutexScope scope) { return futex_wake(word, INT_MAX, scope); }
 
 }  // namespace concur::detail

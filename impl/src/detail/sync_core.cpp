@@ -109,11 +109,14 @@ bool token_in_this_process(std::uint64_t token) noexcept {
 // ===================================================================== locks
 //
 // The owner word is the lock: acquire is one CAS 0 → token, release one
-// exchange → 0. Waiters sleep on `seq`; a release bumps it and wakes one only
-// when `waiters` is non-zero. A waiter registers in `waiters` and reads `seq`
-// BEFORE re-reading the owner word (all seq_cst), so a release it could miss
-// is one whose `waiters` load comes after its registration: that release
-// bumps `seq` and the futex_wait returns at once.
+// exchange → 0. `contended` is glibc's "locked, maybe with waiters" state,
+// kept beside the owner word: a waiter sets it to 1, tries once more, and
+// sleeps on it while it is 1; a release that finds it 1 resets it to 0 and
+// wakes ONE sleeper. A woken thread sets it again before sleeping again, so
+// one awake waiter is always responsible for the sleepers, and a releaser
+// pays the futex_wake only once per wake-up, not on every release while the
+// woken thread is still on its way (the threads:2 row of
+// benchmarks/threading_benchmark.cpp).
 
 namespace {
 
@@ -124,42 +127,23 @@ bool take(LockCore& c, std::uint64_t me, bool recursive) {
   return true;
 }
 
-// Spins before sleeping on a held lock. Locks are held briefly, and a thread
-// woken by Condition.notify() typically finds the lock still held by the
-// notifier for a few hundred nanoseconds more: sleeping then costs a second
-// futex wait and wake (benchmarks/threading_benchmark.cpp BM_QueuePingPong).
-constexpr int kSpins = 100;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
-
 bool lock_wait(LockCore& c, const LockPolicy& p, std::uint64_t me, const Deadline& deadline) {
-  for (int i = 0; i < kSpins; ++i) {
-    if (c.owner.load(std::memory_order_relaxed) == 0 && take(c, me, p.recursive)) return true;
-    cpu_relax();
-  }
+  if (take(c, me, p.recursive)) return true;
   for (;;) {
-    if (take(c, me, p.recursive)) return true;
     if (deadline_passed(deadline)) return false;
-    c.waiters.fetch_add(1);
-    const std::uint32_t seq = c.seq.load();
+    // Marked BEFORE every further try, so a waiter that wins after sleeping
+    // holds the lock marked and its release wakes the next sleeper.
+    c.contended.exchange(1);
+    if (take(c, me, p.recursive)) return true;
     const std::uint64_t holder = c.owner.load();
-    WaitResult r = WaitResult::changed;
-    if (holder != 0) {
-      Deadline until = deadline;
-      if (p.robust) {
-        auto slice = std::chrono::steady_clock::now() + kLivenessSlice;
-        if (!until || slice < *until) until = slice;
-      }
-      r = futex_wait(c.seq, seq, until, p.scope);
+    if (holder == 0) continue;
+    Deadline until = deadline;
+    if (p.robust) {
+      auto slice = std::chrono::steady_clock::now() + kLivenessSlice;
+      if (!until || slice < *until) until = slice;
     }
-    c.waiters.fetch_sub(1);
-    if (p.robust && holder != 0 && r == WaitResult::timed_out && !owner_alive(holder)) {
+    const WaitResult r = futex_wait(c.contended, 1, until, p.scope);
+    if (p.robust && r == WaitResult::timed_out && !owner_alive(holder)) {
       // The owner's process ended holding the lock: take it over.
       std::uint64_t dead = holder;
       if (c.owner.compare_exchange_strong(dead, me)) {
@@ -173,7 +157,7 @@ bool lock_wait(LockCore& c, const LockPolicy& p, std::uint64_t me, const Deadlin
 void release_fully(LockCore& c, const LockPolicy& p) {
   if (p.recursive) c.depth.store(0, std::memory_order_relaxed);
   c.owner.store(0);
-  if (c.waiters.load() > 0) lock_wake_one(c, p.scope);
+  if (c.contended.load() != 0) lock_wake_one(c, p.scope);
 }
 
 std::uint64_t owner_token(const LockPolicy& p) { return p.tracks_owner() ? thread_token() : kAnonymousOwner; }
@@ -181,8 +165,7 @@ std::uint64_t owner_token(const LockPolicy& p) { return p.tracks_owner() ? threa
 }  // namespace
 
 void lock_wake_one(LockCore& c, FutexScope scope) {
-  c.seq.fetch_add(1);
-  futex_wake(c.seq, 1, scope);
+  if (c.contended.exchange(0) != 0) futex_wake(c.contended, 1, scope);
 }
 
 bool lock_acquire(LockCore& c, const LockPolicy& p, bool block, const Deadline& deadline) {
@@ -208,7 +191,7 @@ ReleaseResult lock_release(LockCore& c, const LockPolicy& p) {
   }
   // Any thread may release a non-recursive lock.
   if (c.owner.exchange(0) == 0) return ReleaseResult::unlocked;
-  if (c.waiters.load() > 0) lock_wake_one(c, p.scope);
+  if (c.contended.load() != 0) lock_wake_one(c, p.scope);
   return ReleaseResult::released;
 }
 

@@ -77,9 +77,17 @@ bool Condition::wait(Timeout timeout) {
   }
   const cd::Deadline deadline = cd::deadline_after(timeout);
   const std::uint32_t levels = cd::lock_release_all(*core_, *policy_);
+  bool woken = false;
   while (w.signaled.load(std::memory_order_acquire) == 0) {
-    if (cd::futex_wait(w.signaled, 0, deadline, cd::FutexScope::process_private) == cd::WaitResult::timed_out) break;
+    const cd::WaitResult r = cd::futex_wait(w.signaled, 0, deadline, cd::FutexScope::process_private);
+    if (r == cd::WaitResult::timed_out) break;
+    woken = woken || r == cd::WaitResult::woken;
   }
+  // A waiter that notify() moved to the lock's futex was woken by a release
+  // that reset `contended`; other moved waiters may still sleep there, so it
+  // takes the lock marked contended, as a woken lock waiter does, and its own
+  // release wakes the next one.
+  if (woken && w.signaled.load(std::memory_order_acquire) != 0) core_->contended.exchange(1);
   cd::lock_reacquire(*core_, *policy_, levels);
   if (rlock_) rlock_->note_owner();
   if (w.signaled.load(std::memory_order_acquire) != 0) return true;
@@ -95,16 +103,25 @@ void Condition::notify(int n) {
   // caller now holds, so this load sees them; an empty list costs no guard.
   if (n <= 0 || n_waiters_.load(std::memory_order_acquire) == 0) return;
   Guard g(guard_, kGuardPolicy);
+  bool moved = false;
   while (n-- > 0 && head_) {
     Waiter* w = head_;
     unlink(w);
     w->signaled.store(1, std::memory_order_release);
-    // A waiter that saw `signaled` early and already returned (possible only
-    // when the caller does not hold the lock) leaves a dead address here:
-    // harmless for a private futex, at worst a spurious wake-up, which every
-    // futex waiter absorbs.
-    cd::futex_wake(w->signaled, 1, cd::FutexScope::process_private);
+    // Wait morphing: the lock is held (by the caller, or — over a plain
+    // Lock — by someone), so waking the waiter now would only make it sleep
+    // again on the lock. Move it to the lock's futex instead, marked
+    // contended, so the release that frees the lock wakes it. A waiter not
+    // yet asleep sees `signaled` and goes straight to the lock. A waiter
+    // that already returned (possible only when the caller does not hold the
+    // lock) leaves a dead address: harmless for a private futex.
+    core_->contended.exchange(1);
+    (void)cd::futex_requeue(w->signaled, 1, core_->contended, 0, 1, cd::FutexScope::process_private);
+    moved = true;
   }
+  // Over a plain Lock held by another thread, that thread may have released
+  // it before the mark above: then nobody would wake the moved waiters.
+  if (moved && !cd::lock_locked(*core_)) cd::lock_wake_one(*core_, cd::FutexScope::process_private);
 }
 
 void Condition::notify_all() { notify(INT_MAX); }

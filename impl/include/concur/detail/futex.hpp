@@ -60,6 +60,12 @@ WaitResult futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expe
 
 // Wakes up to `n` waiters of `word`; returns how many were woken.
 int futex_wake(const std::atomic<std::uint32_t>& word, int n, FutexScope scope = FutexScope::process_shared);
+// FUTEX_CMP_REQUEUE: if `*from == expected`, wakes up to `n_wake` waiters of
+// `from` and moves up to `n_requeue` others to wait on `to` (both words in
+// the same scope); returns how many were woken or moved, or -1 when
+// `*from != expected`. Used for wait morphing (threading::Condition).
+int futex_requeue(const std::atomic<std::uint32_t>& from, std::uint32_t expected, const std::atomic<std::uint32_t>& to,
+                  int n_wake, int n_requeue, FutexScope scope);
 // Wakes every waiter of `word`.
 int futex_wake_all(const std::atomic<std::uint32_t>& word, FutexScope scope = FutexScope::process_shared);
 

@@ -66,10 +66,9 @@ bool token_in_this_process(std::uint64_t token) noexcept;
 // ------------------------------------------------------------------- locks
 
 struct LockCore {
-  std::atomic<std::uint64_t> owner{0};    // the owner's token; 0 = unlocked (the lock word)
-  std::atomic<std::uint32_t> seq{0};      // futex word: bumped by a release that sees waiters
-  std::atomic<std::uint32_t> waiters{0};  // threads inside futex_wait on seq
-  std::atomic<std::uint32_t> depth{0};    // recursion depth; written by the owner only
+  std::atomic<std::uint64_t> owner{0};      // the owner's token; 0 = unlocked (the lock word)
+  std::atomic<std::uint32_t> contended{0};  // futex word: 1 = a waiter may sleep, wake one on release
+  std::atomic<std::uint32_t> depth{0};      // recursion depth; written by the owner only
 };
 
 struct LockPolicy {
@@ -95,7 +94,8 @@ enum class ReleaseResult {
 };
 ReleaseResult lock_release(LockCore& c, const LockPolicy& p);
 
-// Wakes one waiter of `c` if there is any (the second half of a release).
+// The second half of a release that found `contended` set: resets it and
+// wakes one sleeper.
 void lock_wake_one(LockCore& c, FutexScope scope);
 
 // Inline fast paths of an owner-less lock (threading.Lock): one CAS to take
@@ -107,7 +107,7 @@ inline bool lock_try_anonymous(LockCore& c) noexcept {
 // False when the lock was not held (nothing changed).
 inline bool lock_release_anonymous(LockCore& c, FutexScope scope) {
   if (c.owner.exchange(0) == 0) return false;
-  if (c.waiters.load() > 0) lock_wake_one(c, scope);
+  if (c.contended.load() != 0) lock_wake_one(c, scope);
   return true;
 }
 

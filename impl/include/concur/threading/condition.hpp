@@ -24,10 +24,12 @@
 //    RuntimeError("cannot notify on un-acquired lock").
 //
 // Mechanism: each waiter parks on a futex word of its own, linked in the
-// Condition's FIFO list; notify pops, sets and wakes. The lock release and
-// reacquire are detail/sync_core.hpp's; the list has its own small lock, so a
-// notify from a thread that only sees a Lock locked (allowed above) cannot
-// corrupt it.
+// Condition's FIFO list; notify pops and sets it, and moves the sleeping
+// waiter onto the lock's futex (wait morphing, FUTEX_CMP_REQUEUE), so the
+// release of the lock — not the notify — wakes it, and it never wakes only
+// to find the lock held. The lock release and reacquire are
+// detail/sync_core.hpp's; the list has its own small lock, so a notify from a
+// thread that only sees a Lock locked (allowed above) cannot corrupt it.
 //
 // Thread-safety: every member may be called from any thread. Process-safety:
 // none; use concur::multiprocessing::Condition. Fork-safety: do not use a

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""CPython peer of benchmarks/threading_benchmark.cpp.
+"""CPython peer of benchmarks/threading_benchmark.cpp (named threading_peer.py, not
+threading.py, so that it does not shadow the standard library module for the
+other peers; scripts/bench maps <harness>_peer.py to <harness>).
 
 Runs the same workloads on CPython's threading and queue modules and writes
 Google-Benchmark-format JSON with the same benchmark names:
@@ -15,23 +17,15 @@ Google-Benchmark-format JSON with the same benchmark names:
 
 real_time is wall time per iteration in microseconds. (The std:: floors have
 no CPython counterpart.) Run with Debian's interpreter:
-  /usr/bin/python3 benchmarks/peers/threading.py --benchmark_out=out.json
+  /usr/bin/python3 benchmarks/peers/threading_peer.py --benchmark_out=out.json
 Options as every peer (gbench_peer.py). Total run time is capped at ~30 s.
 """
 
-import os
-import sys
+import multiprocessing
+import queue
+import threading
 
-# This file is named after the harness, so its own directory must not shadow
-# the standard library's threading module while it is imported.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-import multiprocessing  # noqa: E402
-import queue  # noqa: E402
-import threading  # noqa: E402
-
-sys.path.insert(0, _HERE)
-import gbench_peer  # noqa: E402
+import gbench_peer
 
 TOTAL_BUDGET_S = 30.0
 MAX_ITERATIONS = 10 ** 8
@@ -114,7 +108,7 @@ def run_case(name, min_time, until):
 
 def main():
     cases = [(name, (name,), None) for name in CASES]
-    gbench_peer.run("threading.py", cases, run_case, TOTAL_BUDGET_S, time_format="%10.3f")
+    gbench_peer.run("threading_peer.py", cases, run_case, TOTAL_BUDGET_S, time_format="%10.3f")
 
 
 if __name__ == "__main__":
