@@ -127,6 +127,27 @@ def subprocess_goal(name, rows):
     return floor, "; ".join(checks)
 
 
+# pool harness (issue 5): Pool.map with chunksize 1 at >= 10x CPython's tasks
+# per second (time <= CPython's time / 10). The peer names its rows
+# CPython_<name without "BM_">.
+POOL_GOAL_VS_CPYTHON = 10.0
+
+
+def peer_name(name):
+    return "CPython_" + name[3:] if name.startswith("BM_") else name
+
+
+def pool_goal(name, rows, peer):
+    if not re.fullmatch(r"BM_PoolMap/\w+/tasks:\d+/chunksize:1", name):
+        return ""
+    mine, theirs = rows.get(name), peer.get(peer_name(name), peer.get(name))
+    if not isinstance(mine, float) or not isinstance(theirs, float):
+        return "≥%g× CPython tasks/s" % POOL_GOAL_VS_CPYTHON
+    speedup = theirs / mine
+    return "≥%g× CPython tasks/s (%.1f×) %s" % (POOL_GOAL_VS_CPYTHON, speedup,
+                                               "ok" if speedup >= POOL_GOAL_VS_CPYTHON else "MISS")
+
+
 def human(x):
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
@@ -172,15 +193,17 @@ def table(harness_json):
     print("|---|---:|---:|---:|---|---|")
     for name, us in rows.items():
         floor, goal = goal_for(name, rows)
+        if name.startswith("BM_PoolMap/"):
+            floor, goal = "BM_Floor_FnCall/tasks:10000", pool_goal(name, rows, peer)
         base = rows.get(floor) if floor else None
         ratio_floor = us / base if isinstance(us, float) and isinstance(base, float) else None
-        theirs = peer.get(name)
+        theirs = peer.get(name, peer.get(peer_name(name)))
         ratio_py = us / theirs if isinstance(us, float) and isinstance(theirs, float) else None
         shown = fmt(us, ".1f") if isinstance(us, float) else us
         print("| %s | %s | %s | %s | %s | %s |" % (
             name, shown, fmt(ratio_floor, ".2f"), fmt(ratio_py, ".3f"), floor or "", goal))
     for name, us in peer.items():
-        if name not in rows:
+        if name not in rows and not (name.startswith("CPython_") and "BM_" + name[8:] in rows):
             print("| %s (CPython only) | %s |  |  |  |  |" % (name, fmt(us, ".1f") if isinstance(us, float) else us))
 
 

@@ -61,10 +61,14 @@ def calibrate(run_n, min_time, until, max_iterations, min_per_iter=1e-7):
 
 
 def run(prog, cases, run_case, total_budget_s, argv=None, time_format="%10.0f"):
-    """cases: [(name, params tuple, bytes_per_item or None)]."""
+    """cases: [(name, params tuple, bytes_per_item or None[, items_per_iteration])]."""
     opts = parse_args(prog, sys.argv[1:] if argv is None else argv)
+    # A case may carry a 4th element: items per iteration (default 1), for
+    # peers whose one iteration is many tasks (pool.py: a map of 10000).
+    cases = [tuple(c) + (1,) if len(c) == 3 else tuple(c) for c in cases]
+    items = {name: per for name, _, _, per in cases}
     selected = [(name, params, size, rep)
-                for name, params, size in cases
+                for name, params, size, _ in cases
                 if opts["pattern"] is None or re.search(opts["pattern"], name)
                 for rep in range(opts["repetitions"])]
     version = platform.python_version()
@@ -90,7 +94,7 @@ def run(prog, cases, run_case, total_budget_s, argv=None, time_format="%10.0f"):
         n, wall, cpu = run_case(*params, min_time=opts["min_time"], until=until)
         real_us = wall / n * 1e6
         cpu_us = cpu / n * 1e6
-        rate = n / wall if wall > 0 else 0.0
+        rate = n * items[name] / wall if wall > 0 else 0.0
         row = {
             "name": name,
             "family_index": index // opts["repetitions"],

@@ -30,36 +30,86 @@ namespace {
 
 using concur::detail::UniqueFd;
 
-// What the parent sends a worker: one chunk of calls.
-struct TaskMsg {
-  std::uint64_t job = 0;
-  std::uint32_t chunk = 0;
-  std::string fn_name;
-  std::uint64_t fn = 0;
-  std::uint64_t invoker = 0;
-  std::string args;
-  template <class A>
-  void serialize(A& ar) {
-    ar(job, chunk, fn_name, fn, invoker, args);
-  }
+// The wire format of tasks and results: a bitwise header, written and read by
+// serialization's memcpy fast path, followed by its variable-length fields
+// (the SharedRing frames the whole message). No archive is built per task.
+
+// What the parent sends a worker: one chunk of calls. Followed by the
+// function's registered name and the chunk's serialized argument tuples.
+struct TaskHeader {
+  std::uint64_t job;
+  std::uint64_t fn;       // fork: the function's address; else 0
+  std::uint64_t invoker;  // fork: its TaskInvoker's address; else 0
+  std::uint32_t chunk;
+  std::uint32_t name_len;
 };
 
-enum : std::uint8_t { kValue = 0, kError = 1, kReady = 2 };
+enum : std::uint32_t { kValue = 0, kError = 1, kReady = 2 };
 
 // What a worker sends back: the chunk's values, its error, or "ready" (the
 // initializer has run; every later task it takes is really started).
-struct ResultMsg {
-  std::uint64_t job = 0;
-  std::uint32_t chunk = 0;
-  std::uint8_t kind = kValue;
-  std::string payload;  // kValue: dumps(std::vector<S>); kError: the message
-  std::string type;     // kError: the exception's type name
-  std::string traceback;
-  template <class A>
-  void serialize(A& ar) {
-    ar(job, chunk, kind, payload, type, traceback);
-  }
+// Followed by the error's type name, the traceback text and the payload
+// (kValue: dumps(std::vector<S>); kError: the message).
+struct ResultHeader {
+  std::uint64_t job;
+  std::uint32_t chunk;
+  std::uint32_t kind;
+  std::uint32_t type_len;
+  std::uint32_t traceback_len;
 };
+
+struct TaskView {
+  TaskHeader h{};
+  std::string_view name, args;
+};
+
+struct ResultMsg {
+  ResultHeader h{};
+  std::string_view type, traceback, payload;
+};
+
+std::string encode_task(const TaskHeader& h, std::string_view name, std::string_view args) {
+  std::string out;
+  out.reserve(sizeof h + name.size() + args.size());
+  serialization::dump_into(h, out);
+  out.append(name);
+  out.append(args);
+  return out;
+}
+
+TaskView decode_task(std::string_view buf) {
+  TaskView v;
+  if (buf.size() < sizeof(TaskHeader)) throw UnpicklingError("pool: truncated task message");
+  serialization::load_into(buf.substr(0, sizeof(TaskHeader)), v.h);
+  buf.remove_prefix(sizeof(TaskHeader));
+  if (buf.size() < v.h.name_len) throw UnpicklingError("pool: truncated task message");
+  v.name = buf.substr(0, v.h.name_len);
+  v.args = buf.substr(v.h.name_len);
+  return v;
+}
+
+void encode_result(std::string& out, const ResultHeader& h, std::string_view type, std::string_view traceback,
+                   std::string_view payload) {
+  out.clear();
+  serialization::dump_into(h, out);
+  out.append(type);
+  out.append(traceback);
+  out.append(payload);
+}
+
+ResultMsg decode_result(std::string_view buf) {
+  ResultMsg r;
+  if (buf.size() < sizeof(ResultHeader)) throw UnpicklingError("pool: truncated result message");
+  serialization::load_into(buf.substr(0, sizeof(ResultHeader)), r.h);
+  buf.remove_prefix(sizeof(ResultHeader));
+  if (buf.size() < std::size_t{r.h.type_len} + r.h.traceback_len) {
+    throw UnpicklingError("pool: truncated result message");
+  }
+  r.type = buf.substr(0, r.h.type_len);
+  r.traceback = buf.substr(r.h.type_len, r.h.traceback_len);
+  r.payload = buf.substr(std::size_t{r.h.type_len} + r.h.traceback_len);
+  return r;
+}
 
 // The word in WorkerChannels::flags.
 struct Flags {
@@ -130,8 +180,8 @@ const std::unordered_map<std::string, Maker>& known_errors() {
 
 std::exception_ptr rebuild_error(const ResultMsg& r) {
   auto& k = known_errors();
-  if (auto it = k.find(r.type); it != k.end()) return it->second(r.payload);
-  return std::make_exception_ptr(RemoteError(r.type, r.payload, r.traceback));
+  if (auto it = k.find(std::string(r.type)); it != k.end()) return it->second(std::string(r.payload));
+  return std::make_exception_ptr(RemoteError(std::string(r.type), std::string(r.payload), std::string(r.traceback)));
 }
 
 std::string signal_text(int sig) {
@@ -144,12 +194,10 @@ std::string signal_text(int sig) {
 void worker_loop(PoolWorkerProcess& self) {
   WorkerChannels& ch = self.channels;
   const std::string who = self.name() + " (pid " + std::to_string(::getpid()) + ")";
-  {
-    ResultMsg ready;
-    ready.kind = kReady;
-    ch.results.send_bytes(serialization::dumps(ready));
-    ring_doorbell(ch);
-  }
+  std::string out;
+  encode_result(out, ResultHeader{0, 0, kReady, 0, 0}, {}, {}, {});
+  ch.results.send_bytes(out);
+  ring_doorbell(ch);
   std::string buf;
   std::string cached_name;
   GenericFn cached_fn = nullptr;
@@ -161,42 +209,46 @@ void worker_loop(PoolWorkerProcess& self) {
     } catch (const EOFError&) {
       return;  // the pool closed our ring: no more work
     }
-    TaskMsg t = serialization::loads<TaskMsg>(buf);
-    ResultMsg r;
-    r.job = t.job;
-    r.chunk = t.chunk;
+    TaskView t = decode_task(buf);
+    ResultHeader h{t.h.job, t.h.chunk, kValue, 0, 0};
+    std::string payload, type, traceback;
     try {
       GenericFn fn;
       TaskInvoker invoker;
-      if (t.fn != 0) {
-        fn = reinterpret_cast<GenericFn>(t.fn);
-        invoker = reinterpret_cast<TaskInvoker>(t.invoker);
+      if (t.h.fn != 0) {
+        fn = reinterpret_cast<GenericFn>(t.h.fn);
+        invoker = reinterpret_cast<TaskInvoker>(t.h.invoker);
       } else {
-        if (t.fn_name != cached_name) {
-          cached_invoker = registered_task_invoker(t.fn_name, &cached_fn);
-          if (!cached_invoker) throw PicklingError("task function '" + t.fn_name + "' is not registered in the worker");
-          cached_name = t.fn_name;
+        if (t.name != cached_name) {
+          cached_invoker = registered_task_invoker(t.name, &cached_fn);
+          if (!cached_invoker) {
+            throw PicklingError("task function '" + std::string(t.name) + "' is not registered in the worker");
+          }
+          cached_name = t.name;
         }
         fn = cached_fn;
         invoker = cached_invoker;
       }
-      r.payload = invoker(fn, t.args);
+      payload = invoker(fn, t.args);
     } catch (const std::exception& e) {
-      r.kind = kError;
-      r.type = concur::detail::type_name(typeid(e));
-      r.payload = e.what();
+      h.kind = kError;
+      type = concur::detail::type_name(typeid(e));
+      payload = e.what();
     } catch (...) {
-      r.kind = kError;
-      r.type = current_exception_type();
+      h.kind = kError;
+      type = current_exception_type();
     }
-    if (r.kind == kError) {
+    if (h.kind == kError) {
       // CPython's RemoteTraceback text; C++ keeps no frames once unwound, so
       // the text names where the task ran.
-      r.traceback = "Traceback (most recent call last):\n  File \"<" + who + ">\", in " +
-                    (t.fn_name.empty() ? std::string("<task>") : t.fn_name) + "\n" + r.type +
-                    (r.payload.empty() ? std::string() : ": " + r.payload) + "\n";
+      traceback = "Traceback (most recent call last):\n  File \"<" + who + ">\", in " +
+                  (t.name.empty() ? std::string("<task>") : std::string(t.name)) + "\n" + type +
+                  (payload.empty() ? std::string() : ": " + payload) + "\n";
+      h.type_len = static_cast<std::uint32_t>(type.size());
+      h.traceback_len = static_cast<std::uint32_t>(traceback.size());
     }
-    ch.results.send_bytes(serialization::dumps(r));
+    encode_result(out, h, type, traceback, payload);
+    ch.results.send_bytes(out);
     ring_doorbell(ch);
     if (self.maxtasks > 0 && ++done >= self.maxtasks) return;
   }
@@ -313,7 +365,7 @@ struct Pending {
   std::shared_ptr<JobSink> sink;
   std::uint64_t job = 0;
   std::uint32_t chunk = 0;
-  std::string msg;  // dumps(TaskMsg)
+  std::string msg;  // encode_task()
 };
 
 struct Worker {
@@ -396,14 +448,8 @@ class PoolCore {
           failed.push_back({sink, i, {}, chunks[i].error});
           continue;
         }
-        TaskMsg t;
-        t.job = job;
-        t.chunk = i;
-        t.fn_name = ref.name;
-        t.fn = ref.fn;
-        t.invoker = ref.invoker;
-        t.args = std::move(chunks[i].bytes);
-        backlog_.push_back(Pending{sink, job, i, serialization::dumps(t)});
+        TaskHeader h{job, ref.fn, ref.invoker, i, static_cast<std::uint32_t>(ref.name.size())};
+        backlog_.push_back(Pending{sink, job, i, encode_task(h, ref.name, chunks[i].bytes)});
       }
       dispatch_locked();
     }
@@ -569,17 +615,17 @@ class PoolCore {
     while (w.ch.results.poll()) {
       w.ch.results.recv_bytes_into(rbuf_);
       any = true;
-      ResultMsg r = serialization::loads<ResultMsg>(rbuf_);
-      if (r.kind == kReady) {
+      ResultMsg r = decode_result(rbuf_);
+      if (r.h.kind == kReady) {
         w.ready = true;
         continue;
       }
       auto it = std::find_if(w.inflight.begin(), w.inflight.end(),
-                             [&](const Pending& p) { return p.job == r.job && p.chunk == r.chunk; });
+                             [&](const Pending& p) { return p.job == r.h.job && p.chunk == r.h.chunk; });
       if (it == w.inflight.end()) continue;
-      Completion c{it->sink, r.chunk, {}, nullptr};
-      if (r.kind == kValue) {
-        c.payload = std::move(r.payload);
+      Completion c{it->sink, r.h.chunk, {}, nullptr};
+      if (r.h.kind == kValue) {
+        c.payload = std::string(r.payload);
       } else {
         c.error = rebuild_error(r);
       }
@@ -731,7 +777,7 @@ class PoolCore {
     done_cv_.notify_all();
   }
 
-  static constexpr std::size_t kMaxAhead = 16;
+  static constexpr std::size_t kMaxAhead = 64;
 
   const PoolConfig cfg_;
   const StartMethod method_;

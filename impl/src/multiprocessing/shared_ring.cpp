@@ -229,6 +229,11 @@ bool SharedRing::poll(Timeout timeout) {
   Header* h = header();
   const std::uint64_t tail = h->tail.load(std::memory_order_relaxed);
   auto ready = [&] { return h->head.load(std::memory_order_acquire) != tail; };
+  if (timeout && timeout->count() <= 0) {
+    // poll() / poll(0) only looks: no bounded spin (it cost a non-blocking
+    // caller up to 2000 pauses per empty ring).
+    return ready() || h->closed.load(std::memory_order_acquire);
+  }
   return sleep_until(h, h->receiver_sleeping, h->data_seq, concur::detail::deadline_after(timeout), ready) ||
          h->closed.load(std::memory_order_acquire);
 }

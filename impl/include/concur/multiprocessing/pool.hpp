@@ -61,7 +61,7 @@
 // (shared memory, no syscall while both sides are busy); a pipe doorbell and
 // the workers' sentinels (pidfds) wake the handler, so death is seen at once.
 // A worker is given at most its fair share of the queued tasks ahead (up to
-// 16), so idle workers never wait behind a busy one while work is queued.
+// 64), so idle workers never wait behind a busy one while work is queued.
 //
 // Thread-safety: every member may be called from any thread of the process
 // that created the pool. Fork-safety: a forked child must not use its copy
