@@ -18,12 +18,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "concur/subprocess/args.hpp"
 
@@ -185,6 +187,65 @@ class BufferTooShort : public ProcessError {
 
  private:
   std::shared_ptr<const std::string> bytes_;  // shared: copying an exception must not throw
+};
+
+// .NET's System.OperationCanceledException: an operation observed a
+// cancellation request on its CancellationToken (concur/tpl/cancellation.hpp:
+// throw_if_cancellation_requested, Parallel::*, plinq's with_cancellation).
+// The default message is .NET's: "The operation was canceled.".
+class OperationCanceledException : public std::runtime_error {
+ public:
+  OperationCanceledException() : std::runtime_error("The operation was canceled.") {}
+  using std::runtime_error::runtime_error;
+};
+
+// .NET's System.Threading.Tasks.TaskCanceledException: the task that was
+// waited for ended canceled (concur/tpl/task.hpp; e.g. delay() whose token
+// fired). Default message: "A task was canceled.".
+class TaskCanceledException : public OperationCanceledException {
+ public:
+  TaskCanceledException() : OperationCanceledException("A task was canceled.") {}
+  using OperationCanceledException::OperationCanceledException;
+};
+
+// .NET's System.InvalidOperationException: a call that the object's current
+// state does not allow, e.g. min()/max()/average() of an empty sequence
+// ("Sequence contains no elements", .NET's text).
+class InvalidOperationException : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+namespace detail {
+// "One or more errors occurred. (msg1) (msg2)": .NET Core's
+// AggregateException.Message (an inner that is not a std::exception shows as
+// "(unknown exception)").
+std::string aggregate_exception_text(const std::string& message, const std::vector<std::exception_ptr>& inners);
+}  // namespace detail
+
+// .NET's System.AggregateException: one or more failures gathered from
+// parallel work (Task::result/wait, when_all, Parallel::*, plinq). Holds every
+// inner exception as a std::exception_ptr, in the order they were gathered;
+// rethrow one with std::rethrow_exception to inspect its type. what() is
+// .NET Core's Message: "One or more errors occurred. (msg1) (msg2)".
+class AggregateException : public std::runtime_error {
+ public:
+  explicit AggregateException(std::vector<std::exception_ptr> inner_exceptions)
+      : AggregateException("One or more errors occurred.", std::move(inner_exceptions)) {}
+  AggregateException(const std::string& message, std::vector<std::exception_ptr> inner_exceptions)
+      : std::runtime_error(detail::aggregate_exception_text(message, inner_exceptions)),
+        inner_(std::make_shared<const std::vector<std::exception_ptr>>(std::move(inner_exceptions))) {}
+
+  // InnerExceptions: every gathered failure.
+  const std::vector<std::exception_ptr>& inner_exceptions() const noexcept { return *inner_; }
+  // InnerException: the first one (null when there is none).
+  std::exception_ptr inner_exception() const noexcept { return inner_->empty() ? nullptr : inner_->front(); }
+  // Flatten(): inner AggregateExceptions replaced by their own inner
+  // exceptions, recursively.
+  AggregateException flatten() const;
+
+ private:
+  std::shared_ptr<const std::vector<std::exception_ptr>> inner_;  // shared: copying an exception must not throw
 };
 
 // Python's SystemExit. Throw it from a process target to end the child with
