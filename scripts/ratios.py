@@ -199,7 +199,7 @@ def table(harness_json):
         ratio_floor = us / base if isinstance(us, float) and isinstance(base, float) else None
         theirs = peer.get(name, peer.get(peer_name(name)))
         ratio_py = us / theirs if isinstance(us, float) and isinstance(theirs, float) else None
-        shown = fmt(us, ".1f") if isinstance(us, float) else us
+        shown = fmt(us, ".1f" if us >= 10 else ".3g") if isinstance(us, float) else us
         print("| %s | %s | %s | %s | %s | %s |" % (
             name, shown, fmt(ratio_floor, ".2f"), fmt(ratio_py, ".3f"), floor or "", goal))
     for name, us in peer.items():
