@@ -255,4 +255,21 @@ TEST(SerializationConformance, ImpossibleLengthPrefixRaisesUnpicklingError) {
   EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<Record>(bogus); }, ""));
 }
 
+// A top-level vector of raw elements is a 64-bit length and the elements'
+// bytes (the Pool's results and one-parameter argument chunks cross this
+// way); vector<bool> and nested vectors keep cereal's format.
+TEST(SerializationConformance, TopLevelVectorOfRawElementsIsLengthAndBytes) {
+  std::vector<std::int64_t> v{1, -2, 3};
+  std::string bytes = ser::dumps(v);
+  EXPECT_EQ(bytes.size(), sizeof(std::uint64_t) + 3 * sizeof(std::int64_t));
+  EXPECT_EQ(ser::loads<std::vector<std::int64_t>>(bytes), v);
+  EXPECT_EQ(ser::loads<std::vector<double>>(ser::dumps(std::vector<double>{})), std::vector<double>{});
+  EXPECT_EQ(ser::loads<std::vector<bool>>(ser::dumps(std::vector<bool>{true, false})), (std::vector<bool>{true, false}));
+  std::vector<std::vector<int>> nested{{1}, {2, 3}};
+  EXPECT_EQ(ser::loads<std::vector<std::vector<int>>>(ser::dumps(nested)), nested);
+  EXPECT_TRUE(raises<concur::UnpicklingError>(
+      [&] { (void)ser::loads<std::vector<std::int64_t>>(bytes.substr(0, bytes.size() - 1)); }, "loads:"));
+  EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<std::vector<std::int64_t>>("abc"); }, "loads:"));
+}
+
 }  // namespace

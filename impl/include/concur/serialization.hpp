@@ -11,7 +11,8 @@
 //    "bitwise" structs — aggregates that are trivially copyable, standard
 //    layout and have no cereal serialize()/save()/load() of their own. Bitwise
 //    structs also work inside containers and tuples. std::string is stored as
-//    its raw bytes.
+//    its raw bytes; a top-level std::vector of such elements (not
+//    vector<bool>) as a 64-bit length and the elements' bytes.
 //  * Everything else goes through cereal's binary archive, so user
 //    types opt in exactly as cereal documents: a `serialize(Archive&)`
 //    member or free function (or save/load pairs). The standard containers,
@@ -29,6 +30,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -36,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/cereal.hpp>
@@ -113,6 +116,14 @@ inline constexpr bool is_bitwise_class =
 template <class T>
 inline constexpr bool is_raw = std::is_arithmetic_v<T> || std::is_enum_v<T> || is_bitwise_class<T>;
 
+// std::vector of raw elements (not vector<bool>): a length and one memcpy at
+// the top level of dumps/loads (pool results of arithmetic type cross this
+// way). Nested inside other values such vectors still go through cereal.
+template <class T>
+struct is_raw_vector : std::false_type {};
+template <class T, class A>
+struct is_raw_vector<std::vector<T, A>> : std::bool_constant<is_raw<T> && !std::is_same_v<T, bool>> {};
+
 template <class T>
 inline constexpr bool is_cereal =
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
@@ -132,6 +143,10 @@ void dump_into(const T& value, std::string& out) {
     out.append(value);
   } else if constexpr (detail::is_raw<T>) {
     out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  } else if constexpr (detail::is_raw_vector<T>::value) {
+    const std::uint64_t n = value.size();
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(reinterpret_cast<const char*>(value.data()), n * sizeof(typename T::value_type));
   } else {
     detail::StringSink sink(out);
     std::ostream os(&sink);
@@ -161,6 +176,17 @@ void load_into(std::string_view bytes, T& value) {
                             std::to_string(bytes.size()));
     }
     std::memcpy(static_cast<void*>(&value), bytes.data(), sizeof(T));
+  } else if constexpr (detail::is_raw_vector<T>::value) {
+    using E = typename T::value_type;
+    std::uint64_t n = 0;
+    if (bytes.size() < sizeof n) throw UnpicklingError("loads: truncated vector length");
+    std::memcpy(&n, bytes.data(), sizeof n);
+    if ((bytes.size() - sizeof n) / sizeof(E) != n || (bytes.size() - sizeof n) % sizeof(E) != 0) {
+      throw UnpicklingError("loads: expected " + std::to_string(n) + " elements of " + std::to_string(sizeof(E)) +
+                            " bytes, got " + std::to_string(bytes.size() - sizeof n) + " bytes");
+    }
+    value.resize(static_cast<std::size_t>(n));
+    if (n) std::memcpy(static_cast<void*>(value.data()), bytes.data() + sizeof n, static_cast<std::size_t>(n) * sizeof(E));
   } else {
     detail::ViewSource source(bytes);
     std::istream is(&source);

@@ -118,6 +118,14 @@ struct Flags {
 
 Flags& flags_of(const concur::detail::SharedBlock& b) { return *b.as<Flags>(); }
 
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 void ring_doorbell(WorkerChannels& ch) {
   // Pairs with the handler's store of handler_sleeping and re-check of the
   // rings: either it sees our message, or we see it asleep.
@@ -733,6 +741,25 @@ class PoolCore {
         continue;
       }
       if (progress) continue;
+      // Workers that hold tasks usually answer within microseconds: look
+      // again for a short while (as SharedRing's bounded spin) before paying
+      // for a doorbell and a wake-up. Only this thread changes workers_
+      // while it runs, so it may read it unlocked.
+      if (inflight_total_ > 0) {
+        lock.unlock();
+        bool arrived = false;
+        for (int i = 0; i < kHandlerSpins && !arrived; ++i) {
+          for (auto& w : workers_) {
+            if (w->ch.results.poll()) {
+              arrived = true;
+              break;
+            }
+          }
+          if (!arrived) cpu_relax();
+        }
+        lock.lock();
+        if (arrived) continue;
+      }
       // Going to sleep: announce it, then look once more (see ring_doorbell).
       flags.handler_sleeping.store(1, std::memory_order_seq_cst);
       bool waiting = false;
@@ -778,6 +805,7 @@ class PoolCore {
   }
 
   static constexpr std::size_t kMaxAhead = 64;
+  static constexpr int kHandlerSpins = 2000;
 
   const PoolConfig cfg_;
   const StartMethod method_;

@@ -208,9 +208,17 @@ template <class Tuple, class It>
 ChunkArgs serialize_chunk(It first, It last) {
   ChunkArgs c;
   try {
-    if constexpr (serialization::serializable<std::vector<Tuple>>) {
-      std::vector<Tuple> calls;
-      for (; first != last; ++first) calls.push_back(*first);
+    using Chunk = chunk_t<Tuple>;
+    if constexpr (serialization::serializable<Chunk>) {
+      Chunk calls;
+      calls.reserve(static_cast<std::size_t>(std::distance(first, last)));
+      for (; first != last; ++first) {
+        if constexpr (std::tuple_size_v<Tuple> == 1) {
+          calls.push_back(std::get<0>(*first));
+        } else {
+          calls.push_back(*first);
+        }
+      }
       c.bytes = serialization::dumps(calls);
     } else {
       throw PicklingError("Can't pickle the arguments (" + std::string(typeid(Tuple).name()) +

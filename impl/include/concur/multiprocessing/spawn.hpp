@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <tuple>
 #include <typeindex>
 #include <utility>
 #include <variant>
@@ -60,8 +61,9 @@ template <class R>
 using task_value_t = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
 
 // Runs one pool task (a chunk of calls) in a worker: `args` holds
-// dumps(std::vector<ParamTuple>) — one argument tuple per call — and the
-// result is dumps(std::vector<task_value_t<R>>). Exceptions of the function
+// dumps(chunk_t<ParamTuple>) — one argument tuple (or, for one parameter,
+// one argument) per call — and the result is
+// dumps(std::vector<task_value_t<R>>). Exceptions of the function
 // propagate.
 using TaskInvoker = std::string (*)(GenericFn fn, std::string_view args);
 
@@ -70,19 +72,40 @@ R call_returning(R (*fn)(P...), Tuple& params, std::index_sequence<I...>) {
   return fn(pass_argument<P>(std::get<I>(params))...);
 }
 
+// How a chunk of calls crosses: std::vector<Tuple>, or for one-parameter
+// functions std::vector<P> (so a chunk of arithmetic arguments takes
+// serialization's vector fast path).
+template <class Tuple>
+struct chunk_of {
+  using type = std::vector<Tuple>;
+};
+template <class T>
+struct chunk_of<std::tuple<T>> {
+  using type = std::vector<T>;
+};
+template <class Tuple>
+using chunk_t = typename chunk_of<Tuple>::type;
+
 template <class R, class... P>
 std::string invoke_task(GenericFn g, std::string_view bytes) {
   auto f = reinterpret_cast<R (*)(P...)>(g);
   using Tuple = ParamTuple<R, P...>;
-  auto calls = serialization::loads<std::vector<Tuple>>(bytes);
+  auto calls = serialization::loads<chunk_t<Tuple>>(bytes);
   std::vector<task_value_t<R>> out;
   out.reserve(calls.size());
-  for (auto& params : calls) {
-    if constexpr (std::is_void_v<R>) {
-      call_with(f, params, std::index_sequence_for<P...>{});
+  for (auto& c : calls) {
+    if constexpr (sizeof...(P) == 1) {
+      if constexpr (std::is_void_v<R>) {
+        f(pass_argument<P...>(c));
+        out.emplace_back();
+      } else {
+        out.push_back(f(pass_argument<P...>(c)));
+      }
+    } else if constexpr (std::is_void_v<R>) {
+      call_with(f, c, std::index_sequence_for<P...>{});
       out.emplace_back();
     } else {
-      out.push_back(call_returning(f, params, std::index_sequence_for<P...>{}));
+      out.push_back(call_returning(f, c, std::index_sequence_for<P...>{}));
     }
   }
   return serialization::dumps(out);
@@ -92,7 +115,7 @@ std::string invoke_task(GenericFn g, std::string_view bytes) {
 template <class R, class... P>
 constexpr TaskInvoker task_invoker_for() noexcept {
   if constexpr (serialization::serializable<std::vector<task_value_t<R>>> &&
-                serialization::serializable<std::vector<ParamTuple<R, P...>>>) {
+                serialization::serializable<chunk_t<ParamTuple<R, P...>>>) {
     return &invoke_task<R, P...>;
   } else {
     return nullptr;
