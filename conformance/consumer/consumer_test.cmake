@@ -6,8 +6,9 @@
 #   1. installs the already-built library into <build>/consumer-test/prefix,
 #   2. configures conformance/consumer/ against that prefix only
 #      (find_package(concur CONFIG REQUIRED), CMAKE_PREFIX_PATH=<prefix>),
-#   3. builds it (consumer and readme_example, the README's example verbatim),
-#   4. runs both; the consumer prints "consumer ok: exitcodes 0 0".
+#   3. builds it (consumer, and readme_example and readme_pool_example, the
+#      README's examples verbatim),
+#   4. runs all three; the consumer prints "consumer ok: exitcodes 0 0".
 # Any failing step ends the script with a CMake Error, which fails the case.
 
 if(NOT CMAKE_SCRIPT_MODE_FILE)
@@ -67,6 +68,12 @@ string(REGEX MATCHALL "\\[子进程-萌萌哒\\]PID：[0-9]+，PPID：[0-9]+" ch
 list(LENGTH children n_children)
 if(NOT step_output MATCHES "^\\[父进程\\]PID：[0-9]+，PPID：[0-9]+\n" OR NOT n_children EQUAL 3)
   message(FATAL_ERROR "consumer: readme_example should print the parent line and 3 child lines")
+endif()
+
+step("run readme_pool_example" "${build}/readme_pool_example")
+message(STATUS "readme_pool_example output:\n${step_output}")
+if(NOT step_output STREQUAL "100\n0 1 4 9 \n[子进程3]啊，我挂了～\nTrue False \n")
+  message(FATAL_ERROR "consumer: readme_pool_example printed something else than the README shows")
 endif()
 
 # Printed last, so the pass expression only matches once every step succeeded.

@@ -11,8 +11,8 @@ namespace concur::futures::detail {
 // Shared by wait()/as_completed() and the futures they watch: the futures
 // that completed, in completion order.
 struct Waiter {
-  std::mutex mu;
-  std::condition_variable cv;
+  threading::Lock mu;
+  threading::Condition cv{mu};
   std::vector<const FutureCore*> completed;
   void add(const FutureCore* f) {
     std::lock_guard lock(mu);
@@ -40,6 +40,11 @@ std::optional<std::chrono::steady_clock::time_point> deadline_of(const Timeout& 
   if (!t) return std::nullopt;
   return std::chrono::steady_clock::now() +
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::max(*t, Timeout::value_type(0)));
+}
+// What is left until `deadline` (never negative); no deadline: no timeout.
+Timeout left_until(const std::optional<std::chrono::steady_clock::time_point>& deadline) {
+  if (!deadline) return std::nullopt;
+  return std::max(Timeout::value_type(*deadline - std::chrono::steady_clock::now()), Timeout::value_type(0));
 }
 }  // namespace
 
@@ -87,25 +92,15 @@ bool FutureCore::set_running_or_notify_cancel() {
 }
 
 void FutureCore::wait_done(const Timeout& timeout, bool) {
-  std::unique_lock lock(mu_);
-  auto pred = [this] { return is_done(state_); };
-  if (auto d = deadline_of(timeout)) {
-    if (!cv_.wait_until(lock, *d, pred)) throw concur::TimeoutError("");
-  } else {
-    cv_.wait(lock, pred);
-  }
+  std::lock_guard lock(mu_);
+  if (!cv_.wait_for([this] { return is_done(state_); }, timeout)) throw concur::TimeoutError("");
   if (state_ != State::finished) throw CancelledError();
   if (error_) std::rethrow_exception(error_);
 }
 
 std::exception_ptr FutureCore::exception(const Timeout& timeout) {
-  std::unique_lock lock(mu_);
-  auto pred = [this] { return is_done(state_); };
-  if (auto d = deadline_of(timeout)) {
-    if (!cv_.wait_until(lock, *d, pred)) throw concur::TimeoutError("");
-  } else {
-    cv_.wait(lock, pred);
-  }
+  std::lock_guard lock(mu_);
+  if (!cv_.wait_for([this] { return is_done(state_); }, timeout)) throw concur::TimeoutError("");
   if (state_ != State::finished) throw CancelledError();
   return error_;
 }
@@ -215,12 +210,7 @@ std::vector<std::size_t> wait_indices(const std::vector<FutureCore*>& fs, const 
   std::unique_lock lock(waiter->mu);
   std::size_t seen = 0;
   while (!satisfied()) {
-    auto ready = [&] { return waiter->completed.size() > seen; };
-    if (deadline) {
-      if (!waiter->cv.wait_until(lock, *deadline, ready)) break;
-    } else {
-      waiter->cv.wait(lock, ready);
-    }
+    if (!waiter->cv.wait_for([&] { return waiter->completed.size() > seen; }, left_until(deadline))) break;
     for (; seen < waiter->completed.size(); ++seen) {
       for (std::size_t i = 0; i < fs.size(); ++i) {
         if (fs[i] == waiter->completed[seen] && !done[i]) {
@@ -259,15 +249,10 @@ AsCompletedCore::~AsCompletedCore() {
 
 std::optional<std::size_t> AsCompletedCore::next() {
   if (yielded_ == fs_.size()) return std::nullopt;
-  std::unique_lock lock(waiter_->mu);
-  auto ready = [&] { return waiter_->completed.size() > yielded_; };
-  if (deadline_) {
-    if (!waiter_->cv.wait_until(lock, *deadline_, ready)) {
-      throw concur::TimeoutError(std::to_string(fs_.size() - yielded_) + " (of " + std::to_string(fs_.size()) +
-                                 ") futures unfinished");
-    }
-  } else {
-    waiter_->cv.wait(lock, ready);
+  std::lock_guard lock(waiter_->mu);
+  if (!waiter_->cv.wait_for([&] { return waiter_->completed.size() > yielded_; }, left_until(deadline_))) {
+    throw concur::TimeoutError(std::to_string(fs_.size() - yielded_) + " (of " + std::to_string(fs_.size()) +
+                               ") futures unfinished");
   }
   const FutureCore* f = waiter_->completed[yielded_++];
   for (std::size_t i = 0; i < fs_.size(); ++i) {

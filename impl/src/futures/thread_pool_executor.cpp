@@ -3,13 +3,14 @@
 #include "concur/futures/thread_pool_executor.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <mutex>
 
 #include "concur/detail/type_name.hpp"
 #include "concur/multiprocessing/process.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/threading/thread.hpp"
 
 namespace concur::futures {
@@ -30,6 +31,7 @@ class ThreadExecutorCore {
       if (broken_) throw BrokenThreadPool(broken_reason_);
       if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
       queue_.push_back(std::move(item));
+      cv_.notify();
       // CPython _adjust_thread_count: a new thread only if none is idle.
       if (idle_ == 0 && static_cast<int>(threads_.size()) < max_workers_) {
         std::string name = prefix_ + "_" + std::to_string(threads_.size());
@@ -39,7 +41,6 @@ class ThreadExecutorCore {
         threads_.push_back(std::move(t));
       }
     }
-    cv_.notify_one();
   }
 
   void shutdown(bool wait, bool cancel_futures) {
@@ -48,8 +49,8 @@ class ThreadExecutorCore {
       std::lock_guard lock(mu_);
       shutdown_ = true;
       if (cancel_futures) dropped.swap(queue_);
+      cv_.notify_all();
     }
-    cv_.notify_all();
     for (auto& w : dropped) w.cancel();
     if (wait) {
       std::lock_guard g(join_mu_);
@@ -84,9 +85,9 @@ class ThreadExecutorCore {
     for (;;) {
       WorkItem item;
       {
-        std::unique_lock lock(mu_);
+        std::lock_guard lock(mu_);
         ++idle_;
-        cv_.wait(lock, [this] { return !queue_.empty() || shutdown_ || broken_; });
+        cv_.wait_for([this] { return !queue_.empty() || shutdown_ || broken_; });
         --idle_;
         if (queue_.empty()) return;  // shut down (or broken) and drained
         item = std::move(queue_.front());
@@ -103,8 +104,8 @@ class ThreadExecutorCore {
       broken_ = true;
       broken_reason_ = "A thread initializer failed, the thread pool is not usable anymore";
       pending.swap(queue_);
+      cv_.notify_all();
     }
-    cv_.notify_all();
     auto err = std::make_exception_ptr(BrokenThreadPool(broken_reason_));
     for (auto& w : pending) w.fail(err);
   }
@@ -112,9 +113,9 @@ class ThreadExecutorCore {
   const int max_workers_;
   const std::string prefix_;
   std::function<void()> init_;
-  std::mutex mu_;
-  std::mutex join_mu_;
-  std::condition_variable cv_;
+  threading::Lock mu_;  // with cv_: CPython's queue.py waiting
+  threading::Lock join_mu_;
+  threading::Condition cv_{mu_};
   std::deque<WorkItem> queue_;
   std::vector<std::unique_ptr<threading::Thread>> threads_;
   int idle_ = 0;

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -19,6 +18,8 @@
 
 #include "concur/detail/fd.hpp"
 #include "concur/detail/type_name.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/threading/thread.hpp"
 #include "internal.hpp"
 
@@ -356,16 +357,6 @@ std::exception_ptr pool_terminated_error() {
   return std::make_exception_ptr(ProcessError("Pool terminated before the task finished"));
 }
 
-bool wait_for(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, const Timeout& timeout,
-              const std::function<bool()>& pred) {
-  if (!timeout) {
-    cv.wait(lock, pred);
-    return true;
-  }
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::max(*timeout, Timeout::value_type(0)));
-  return cv.wait_until(lock, deadline, pred);
-}
 
 namespace {
 
@@ -496,10 +487,8 @@ class PoolCore {
     for (auto& w : workers) w->proc->terminate();
     for (auto& w : workers) release_worker(*w);
     complete(failed);
-    {
-      std::lock_guard lock(mu_);
-      terminated_ = true;
-    }
+    std::lock_guard lock(mu_);
+    terminated_ = true;
     done_cv_.notify_all();
   }
 
@@ -508,11 +497,12 @@ class PoolCore {
       std::lock_guard lock(mu_);
       if (state_ == State::run) throw ValueError("Pool is still running");
     }
-    std::unique_lock lock(mu_);
-    if (!wait_for(lock, done_cv_, timeout, [this] { return handler_done_ && (state_ != State::terminate || terminated_); })) {
-      return;
+    {
+      std::lock_guard lock(mu_);
+      if (!done_cv_.wait_for([this] { return handler_done_ && (state_ != State::terminate || terminated_); }, timeout)) {
+        return;
+      }
     }
-    lock.unlock();
     join_handler();
   }
 
@@ -798,9 +788,10 @@ class PoolCore {
         }
       }
     }
-    handler_done_ = true;
     lock.unlock();
     complete(done);
+    lock.lock();
+    handler_done_ = true;
     done_cv_.notify_all();
   }
 
@@ -809,9 +800,9 @@ class PoolCore {
 
   const PoolConfig cfg_;
   const StartMethod method_;
-  mutable std::mutex mu_;
-  std::mutex join_mu_;
-  std::condition_variable done_cv_;
+  mutable threading::Lock mu_;
+  threading::Lock join_mu_;
+  threading::Condition done_cv_{mu_};
   State state_ = State::run;
   bool broken_ = false;
   std::string broken_reason_;

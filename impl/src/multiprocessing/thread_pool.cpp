@@ -2,10 +2,11 @@
 // workers.
 #include "concur/multiprocessing/thread_pool.hpp"
 
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/threading/thread.hpp"
 
 namespace concur::multiprocessing {
@@ -32,19 +33,15 @@ class ThreadPoolCore {
   }
 
   void submit(std::vector<Chunk> chunks) {
-    {
-      std::lock_guard lock(mu_);
-      if (state_ != State::run) throw ValueError("Pool not running");
-      for (auto& c : chunks) queue_.push_back(std::move(c));
-    }
+    std::lock_guard lock(mu_);
+    if (state_ != State::run) throw ValueError("Pool not running");
+    for (auto& c : chunks) queue_.push_back(std::move(c));
     cv_.notify_all();
   }
 
   void close() {
-    {
-      std::lock_guard lock(mu_);
-      if (state_ == State::run) state_ = State::close;
-    }
+    std::lock_guard lock(mu_);
+    if (state_ == State::run) state_ = State::close;
     cv_.notify_all();
   }
 
@@ -54,8 +51,8 @@ class ThreadPoolCore {
       std::lock_guard lock(mu_);
       state_ = State::terminate;
       dropped.swap(queue_);
+      cv_.notify_all();
     }
-    cv_.notify_all();
     for (auto& c : dropped) c.second();
   }
 
@@ -85,8 +82,8 @@ class ThreadPoolCore {
     for (;;) {
       Chunk c;
       {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return !queue_.empty() || state_ != State::run; });
+        std::lock_guard lock(mu_);
+        cv_.wait_for([this] { return !queue_.empty() || state_ != State::run; });
         if (queue_.empty() || state_ == State::terminate) return;
         c = std::move(queue_.front());
         queue_.pop_front();
@@ -97,9 +94,9 @@ class ThreadPoolCore {
 
   const int processes_;
   std::function<void()> initializer_;
-  mutable std::mutex mu_;
-  std::mutex join_mu_;
-  std::condition_variable cv_;
+  mutable threading::Lock mu_;  // with cv_: CPython's queue.py waiting
+  threading::Lock join_mu_;
+  threading::Condition cv_{mu_};
   State state_ = State::run;
   std::deque<Chunk> queue_;
   std::vector<std::unique_ptr<threading::Thread>> workers_;

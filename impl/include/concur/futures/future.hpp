@@ -34,7 +34,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -49,6 +48,8 @@
 #include <vector>
 
 #include "concur/errors.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/timeout.hpp"
 
 namespace concur::futures {
@@ -90,8 +91,8 @@ class FutureCore {
  private:
   void run_callbacks(std::vector<std::function<void()>>& cbs);
   std::string repr_locked() const;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable threading::Lock mu_;  // with cv_: CPython's Future._condition
+  threading::Condition cv_{mu_};
   State state_ = State::pending;
   std::exception_ptr error_;
   std::vector<std::function<void()>> callbacks_;

@@ -35,7 +35,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -56,6 +55,8 @@
 #include "concur/errors.hpp"
 #include "concur/multiprocessing/spawn.hpp"
 #include "concur/serialization.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/timeout.hpp"
 
 namespace concur::multiprocessing {
@@ -73,9 +74,6 @@ void call_error_callback(const ErrorCallback& cb, const std::exception_ptr& e) n
 void report_callback_error(const char* where) noexcept;
 // The error results get when their pool is terminated first.
 std::exception_ptr pool_terminated_error();
-// wait_until on `cv` with a Timeout; false once the timeout expired.
-bool wait_for(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, const Timeout& timeout,
-              const std::function<bool()>& pred);
 
 // One job as the pools see it: chunks arrive as serialized values (process
 // pool) or as values (thread pool), or fail.
@@ -153,8 +151,8 @@ class MapState final : public ValueSink<S> {
     return ready_;
   }
   bool wait(const Timeout& timeout) {
-    std::unique_lock lock(mu_);
-    return wait_for(lock, cv_, timeout, [this] { return ready_; });
+    std::lock_guard lock(mu_);
+    return cv_.wait_for([this] { return ready_; }, timeout);
   }
   bool successful(const char* repr) {
     std::lock_guard lock(mu_);
@@ -163,8 +161,8 @@ class MapState final : public ValueSink<S> {
   }
   // Waits, then returns the value or rethrows the error.
   const std::vector<S>& get(const Timeout& timeout) {
-    std::unique_lock lock(mu_);
-    if (!wait_for(lock, cv_, timeout, [this] { return ready_; })) throw TimeoutError();
+    std::lock_guard lock(mu_);
+    if (!cv_.wait_for([this] { return ready_; }, timeout)) throw TimeoutError();
     if (!success_) std::rethrow_exception(error_);
     return value_;
   }
@@ -197,8 +195,8 @@ class MapState final : public ValueSink<S> {
     cv_.notify_all();
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  threading::Lock mu_;  // with cv_: CPython's threading.Condition(threading.Lock())
+  threading::Condition cv_{mu_};
   std::vector<std::size_t> offsets_;
   std::size_t left_;
   std::vector<S> value_;
@@ -221,13 +219,13 @@ class IMapState final : public ValueSink<S> {
 
   // The next value; nullopt once every value was returned.
   std::optional<S> next(const Timeout& timeout) {
-    std::unique_lock lock(mu_);
+    std::lock_guard lock(mu_);
     for (;;) {
       if (current_ && pos_ < current_->values.size()) return std::move(current_->values[pos_++]);
       current_.reset();
       pos_ = 0;
       if (taken_ == chunks_) return std::nullopt;
-      if (!wait_for(lock, cv_, timeout, [this] { return available(); })) throw TimeoutError();
+      if (!cv_.wait_for([this] { return available(); }, timeout)) throw TimeoutError();
       Entry e = take();
       ++taken_;
       if (e.error) std::rethrow_exception(e.error);
@@ -264,8 +262,8 @@ class IMapState final : public ValueSink<S> {
     return e;
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  threading::Lock mu_;  // with cv_: CPython's threading.Condition(threading.Lock())
+  threading::Condition cv_{mu_};
   const std::size_t chunks_;
   const bool ordered_;
   std::size_t taken_ = 0;
