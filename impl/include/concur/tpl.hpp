@@ -6,3 +6,4 @@
 #pragma once
 
 #include "concur/tpl/cancellation.hpp"
+#include "concur/tpl/task.hpp"

@@ -127,16 +127,16 @@ void CancellationTokenSource::cancel_after(std::chrono::duration<double> delay) 
   std::unique_lock guard(state_->lock);
   if (state_->canceled.load(std::memory_order_relaxed)) return;
   if (state_->timer_id != 0) detail::cancel_timer(state_->timer_id);
-  std::weak_ptr<detail::CancellationState> weak = state_;
+  // The pending timer keeps the state alive (contract: "Lifetime"), so a
+  // token outliving every source still gets cancelled.
   state_->timer_id = detail::schedule_timer(
-      detail::TimerClock::now() + std::chrono::duration_cast<detail::TimerClock::duration>(delay), [weak] {
-        if (auto state = weak.lock()) {
-          try {
-            state->cancel();
-          } catch (...) {
-            // A callback's failure has nobody to report to on the timer
-            // thread; .NET's timer would crash the process, concur drops it.
-          }
+      detail::TimerClock::now() + std::chrono::duration_cast<detail::TimerClock::duration>(delay),
+      [state = state_] {
+        try {
+          state->cancel();
+        } catch (...) {
+          // A callback's failure has nobody to report to on the timer
+          // thread; .NET's timer would crash the process, concur drops it.
         }
       });
 }
