@@ -216,6 +216,22 @@ class InvalidOperationException : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+// .NET's System.ArgumentOutOfRangeException, e.g. plinq's
+// with_degree_of_parallelism(0). what() is .NET Core's Message:
+// "<message> (Parameter '<param_name>')"; param_name() is ParamName.
+class ArgumentOutOfRangeException : public std::out_of_range {
+ public:
+  explicit ArgumentOutOfRangeException(
+      const std::string& param_name,
+      const std::string& message = "Specified argument was out of the range of valid values.")
+      : std::out_of_range(message + " (Parameter '" + param_name + "')"),
+        param_name_(std::make_shared<const std::string>(param_name)) {}
+  const std::string& param_name() const noexcept { return *param_name_; }
+
+ private:
+  std::shared_ptr<const std::string> param_name_;  // shared: copying an exception must not throw
+};
+
 namespace detail {
 // "One or more errors occurred. (msg1) (msg2)": .NET Core's
 // AggregateException.Message (an inner that is not a std::exception shows as
