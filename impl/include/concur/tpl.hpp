@@ -7,3 +7,4 @@
 
 #include "concur/tpl/cancellation.hpp"
 #include "concur/tpl/task.hpp"
+#include "concur/tpl/parallel.hpp"
