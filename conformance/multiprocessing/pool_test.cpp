@@ -420,9 +420,11 @@ TEST_P(PoolTest, TaskErrorsKeepTheirTypeOrArriveAsRemoteError) {
   pool.join();
 }
 
-// CPython names pool workers <Method>PoolWorker-N.
+// CPython names pool workers <Method>PoolWorker-N; ctx.Pool() makes a pool
+// whose workers the context starts (context.py BaseContext.Pool).
 TEST_P(PoolTest, WorkerNamesFollowCPython) {
-  mp::Pool pool(opts(2));
+  mp::Pool pool = ctx().Pool(2);
+  EXPECT_EQ(pool.processes(), 2);
   std::string name = pool.apply(worker_name);
   EXPECT_EQ(name.rfind(prefix(), 0), 0u) << name;
   pool.close();
@@ -431,7 +433,7 @@ TEST_P(PoolTest, WorkerNamesFollowCPython) {
 
 // Seed 004 §1.6 / pool.py: initializer(*initargs) runs once in each worker.
 TEST_P(PoolTest, InitializerRunsOncePerWorker) {
-  mp::Pool pool(opts(2), count_init);
+  mp::Pool pool = ctx().Pool(mp::PoolOptions{.processes = 2}, count_init);
   auto calls = pool.map(init_calls, std::vector<int>(20, 0), 1);
   for (int c : calls) EXPECT_EQ(c, 1);
   pool.close();

@@ -39,6 +39,8 @@
 
 namespace concur::multiprocessing {
 
+class Pool;  // pool.hpp
+
 enum class StartMethod { fork, spawn, forkserver };
 
 std::string_view to_string(StartMethod method) noexcept;
@@ -63,6 +65,13 @@ class Context {
     p.context_ = this;
     return p;
   }
+
+  // ctx.Pool(), ctx.Pool(processes), ctx.Pool({.processes, .maxtasksperchild},
+  // initializer, initargs...): a Pool whose workers this context starts
+  // (CPython's BaseContext.Pool). Defined in pool.hpp: include it (or
+  // concur/multiprocessing.hpp) to call it.
+  template <class... A>
+  multiprocessing::Pool Pool(A&&... args) const;
 
   // ctx.Pipe(duplex): the same as multiprocessing::Pipe (connection.hpp); a
   // pipe does not depend on the start method.

@@ -416,4 +416,23 @@ Pool::Pool(PoolOptions options, F&& initializer, A&&... initargs) {
   handle_ = detail::PoolHandle(std::move(config));
 }
 
+template <class... A>
+Pool Context::Pool(A&&... args) const {
+  if constexpr (sizeof...(A) == 0) {
+    return multiprocessing::Pool(PoolOptions{.context = this});
+  } else {
+    return [this]<class First, class... Rest>(First&& first, Rest&&... rest) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<First>, PoolOptions>) {
+        PoolOptions options = std::forward<First>(first);
+        options.context = this;
+        return multiprocessing::Pool(std::move(options), std::forward<Rest>(rest)...);
+      } else {
+        static_assert(sizeof...(Rest) == 0 && std::is_convertible_v<First, int>,
+                      "ctx.Pool: pass processes, or PoolOptions then the initializer and its arguments");
+        return multiprocessing::Pool(PoolOptions{.processes = static_cast<int>(first), .context = this});
+      }
+    }(std::forward<A>(args)...);
+  }
+}
+
 }  // namespace concur::multiprocessing
