@@ -8,3 +8,5 @@
 #include "concur/tpl/cancellation.hpp"
 #include "concur/tpl/task.hpp"
 #include "concur/tpl/parallel.hpp"
+#include "concur/tpl/progress.hpp"
+#include "concur/tpl/retry.hpp"
