@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -26,6 +25,8 @@
 #include <typeinfo>
 
 #include "concur/multiprocessing/process.hpp"
+#include "concur/threading/condition.hpp"
+#include "concur/threading/lock.hpp"
 #include "concur/threading/timer.hpp"
 
 namespace concur::threading {
@@ -80,10 +81,13 @@ unsigned long pthread_ident() noexcept { return static_cast<unsigned long>(::pth
 // Captured during static initialization, which runs on the main thread.
 const unsigned long g_main_ident = pthread_ident();
 
+// Waits on concur's own threading::Lock and threading::Condition (the one
+// in-process wait mechanism, detail/sync_core.hpp), not std::mutex and
+// std::condition_variable.
 struct Module {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::mutex join_mu;
+  Lock mu;
+  Condition cv{mu};
+  Lock join_mu;
   std::vector<std::shared_ptr<ThreadState>> active;  // started, not ended
   std::shared_ptr<ThreadState> main;
   pid_t main_tid = 0;
@@ -146,10 +150,10 @@ void after_fork_child() {
   m.active.assign(1, current);
   m.main = current;
   m.main_tid = gettid_();
-  // Parent threads that waited on the condition variable do not exist here,
-  // but its state still counts them: rebuild it over the old bytes without
-  // destroying it (pthread_cond_destroy would wait for those waiters forever).
-  new (&m.cv) std::condition_variable();
+  // Parent threads that waited on the condition do not exist here, but its
+  // waiter list still links their (absent) stack nodes: rebuild it over the
+  // old bytes without running the destructor.
+  new (&m.cv) Condition(m.mu);
   m.join_mu.unlock();
   m.mu.unlock();
 }
@@ -165,19 +169,18 @@ void join_native(ThreadState* st) {
 }
 
 // Waits until st has ended; false when the deadline passed first.
-bool wait_ended(std::unique_lock<std::mutex>& lock, ThreadState* st, const Timeout& timeout) {
+// Precondition: `lock` holds Module::mu.
+bool wait_ended(std::unique_lock<Lock>& lock, ThreadState* st, const Timeout& timeout) {
+  (void)lock;
   Module& m = module();
   if (!timeout) {
-    m.cv.wait(lock, [st] { return st->ended; });
+    while (!st->ended) m.cv.wait();
     return true;
   }
+  // Negative timeouts count as zero (CPython's join clamps them); wait_for
+  // handles absurdly long ones.
   auto d = std::max(*timeout, std::chrono::duration<double>::zero());
-  if (d.count() > 1e9) {  // beyond ~30 years: as good as forever, and safe to convert
-    m.cv.wait(lock, [st] { return st->ended; });
-    return true;
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
-  return m.cv.wait_until(lock, deadline, [st] { return st->ended; });
+  return m.cv.wait_for([st] { return st->ended; }, d);
 }
 
 // CPython's threading._shutdown: join every non-daemon thread, then mark the
@@ -340,7 +343,9 @@ Thread::~Thread() {
   }
   bool self_destroy = detail::is_current(state_.get());
   if (state_->daemon || self_destroy) {
-    if (!self_destroy) m.cv.wait(lock, [this] { return !state_->in_dispatch || state_->ended; });
+    if (!self_destroy) {
+      while (state_->in_dispatch && !state_->ended) m.cv.wait();
+    }
     if (state_->ended) {
       lock.unlock();
       detail::join_native(state_.get());
@@ -403,8 +408,8 @@ void Thread::start() {
     detail::remove_active(m, state_.get());
     throw;
   }
-  std::unique_lock lock(m.mu);
-  m.cv.wait(lock, [this] { return state_->running; });
+  std::lock_guard lock(m.mu);
+  while (!state_->running) m.cv.wait();
 }
 
 void Thread::join(Timeout timeout) {
