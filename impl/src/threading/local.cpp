@@ -12,10 +12,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "concur/threading/lock.hpp"
+
 namespace concur::threading::detail {
 
 struct LocalBase::Impl {
-  std::mutex mu;
+  Lock mu;  // concur's own lock (detail/sync_core.hpp), as everywhere in threading
   std::unordered_map<std::uint64_t, std::shared_ptr<void>> values;
   Factory factory;
 };
