@@ -1,56 +1,191 @@
-// The oneTBB engine of concur::plinq (see concur/detail/plinq_engine.hpp).
+// The engine of concur::plinq (see concur/detail/plinq_engine.hpp): a
+// fork-join pool of hardware_threads - 1 worker threads that help callers
+// drain a shared chunk counter. It waits only on concur's futex
+// (detail/futex.hpp) and is guarded by threading::Lock.
 #include "concur/detail/plinq_engine.hpp"
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/info.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
-#include <oneapi/tbb/task_arena.h>
-#include <oneapi/tbb/task_group.h>
+#include <pthread.h>
+#include <sched.h>
 
-#include <array>
 #include <atomic>
+#include <cstdint>
 #include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+
+#include "concur/detail/futex.hpp"
+#include "concur/threading/lock.hpp"
 
 namespace concur::detail::plinq {
 namespace {
 
 constexpr unsigned kMaxDegree = 512;  // .NET's WithDegreeOfParallelism limit
+// Pause-loop rounds a worker polls for the next job before it sleeps, and a
+// caller polls for its helpers before it sleeps (a few tens of µs): back-to-back
+// queries then find the workers awake.
+constexpr int kSpinRounds = 4000;
 
-// One arena per degree, created on first use and never destroyed: queries
-// may run during static destruction, and an arena's workers are TBB's
-// process-wide pool anyway.
-std::array<std::atomic<tbb::task_arena*>, kMaxDegree + 1> g_arenas{};
-std::mutex g_arenas_mutex;
-
-unsigned capped(unsigned degree) noexcept;
-
-// Arenas never hold more slots than oneTBB has threads: a larger degree would
-// only make oneTBB warn that it cannot supply the workers.
-tbb::task_arena& arena_for(unsigned requested) {
-  const unsigned degree = capped(requested);
-  tbb::task_arena* a = g_arenas[degree].load(std::memory_order_acquire);
-  if (a != nullptr) return *a;
-  std::lock_guard<std::mutex> g(g_arenas_mutex);
-  a = g_arenas[degree].load(std::memory_order_relaxed);
-  if (a == nullptr) {
-    a = new tbb::task_arena(static_cast<int>(degree));
-    a->initialize();
-    g_arenas[degree].store(a, std::memory_order_release);
-  }
-  return *a;
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
 }
 
-unsigned capped(unsigned degree) noexcept {
-  const unsigned most = default_degree();
-  return degree > most ? most : degree;
+// One parallel run: helpers join it (up to max_helpers) and take chunks from
+// `next` until none is left. It lives on the caller's stack; the caller
+// returns only after unlisting it and seeing `active` drop to 0.
+struct Job {
+  ChunkFn fn = nullptr;
+  void* ctx = nullptr;
+  std::size_t chunks = 0;
+  unsigned max_helpers = 0;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint32_t> active{0};  // helpers inside; futex word of the caller
+  unsigned helpers = 0;                  // joined so far (under Pool::lock)
+  bool listed = false;                   // in the pool's list (under Pool::lock)
+  Job* link = nullptr;
+
+  void drain(std::size_t slot) noexcept {
+    for (std::size_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(ctx, c, slot);
+    }
+  }
+};
+
+class Pool {
+ public:
+  explicit Pool(unsigned workers) {
+    for (unsigned i = 0; i < workers; ++i) {
+      try {
+        std::thread t([this] { work(); });
+        ::pthread_setname_np(t.native_handle(), "plinq-worker");
+        t.detach();  // the pool is never destroyed; the threads end with the process
+        ++workers_;
+      } catch (const std::system_error&) {
+        break;  // fewer workers: the callers do the rest themselves
+      }
+    }
+  }
+
+  unsigned workers() const noexcept { return workers_; }
+
+  void run(Job& job) {
+    if (job.max_helpers > 0) {
+      {
+        std::lock_guard<threading::Lock> g(lock_);
+        job.listed = true;
+        (tail_ != nullptr ? tail_->link : head_) = &job;
+        tail_ = &job;
+      }
+      signal_.fetch_add(1, std::memory_order_seq_cst);
+      if (sleeping_.load(std::memory_order_seq_cst) != 0) futex_wake(signal_, static_cast<int>(job.max_helpers), kScope);
+    }
+    job.drain(0);
+    if (job.max_helpers == 0) return;
+    {
+      std::lock_guard<threading::Lock> g(lock_);
+      if (job.listed) unlist(job);
+    }
+    for (int spin = 0;; ++spin) {
+      const std::uint32_t a = job.active.load(std::memory_order_acquire);
+      if (a == 0) return;
+      if (spin < kSpinRounds) {
+        cpu_relax();
+      } else {
+        futex_wait(job.active, a, std::nullopt, kScope);
+      }
+    }
+  }
+
+ private:
+  static constexpr FutexScope kScope = FutexScope::process_private;
+
+  // Precondition: lock_ held, job listed.
+  void unlist(Job& job) noexcept {
+    Job** p = &head_;
+    Job* prev = nullptr;
+    while (*p != &job) {
+      prev = *p;
+      p = &(*p)->link;
+    }
+    *p = job.link;
+    if (tail_ == &job) tail_ = prev;
+    job.link = nullptr;
+    job.listed = false;
+  }
+
+  void work() {
+    for (;;) {
+      const std::uint32_t seen = signal_.load(std::memory_order_seq_cst);
+      Job* job = nullptr;
+      std::size_t slot = 0;
+      {
+        std::lock_guard<threading::Lock> g(lock_);
+        job = head_;
+        if (job != nullptr) {
+          slot = ++job->helpers;
+          job->active.fetch_add(1, std::memory_order_relaxed);
+          if (job->helpers == job->max_helpers) unlist(*job);
+        }
+      }
+      if (job != nullptr) {
+        job->drain(slot);
+        std::atomic<std::uint32_t>& active = job->active;
+        // After this decrement the caller may return and the Job be gone;
+        // futex_wake only hashes the address.
+        if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) futex_wake_all(active, kScope);
+        continue;
+      }
+      bool changed = false;
+      for (int spin = 0; spin < kSpinRounds && !changed; ++spin) {
+        cpu_relax();
+        changed = signal_.load(std::memory_order_relaxed) != seen;
+      }
+      if (changed) continue;
+      sleeping_.fetch_add(1, std::memory_order_seq_cst);
+      futex_wait(signal_, seen, std::nullopt, kScope);
+      sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+  threading::Lock lock_;
+  Job* head_ = nullptr;
+  Job* tail_ = nullptr;
+  std::atomic<std::uint32_t> signal_{0};   // bumped by every listed job; the workers' futex word
+  std::atomic<std::uint32_t> sleeping_{0};  // workers in futex_wait (spares the wake syscall)
+  unsigned workers_ = 0;
+};
+
+std::atomic<Pool*> g_pool{nullptr};
+threading::Lock g_pool_lock;
+
+// A forked child has none of the parent's workers: it starts its own pool on
+// demand (the parent's is abandoned in the child's copy of memory).
+void after_fork_in_child() { g_pool.store(nullptr, std::memory_order_relaxed); }
+const int g_atfork_registered = ::pthread_atfork(nullptr, nullptr, after_fork_in_child);
+
+Pool& pool() {
+  Pool* p = g_pool.load(std::memory_order_acquire);
+  if (p != nullptr) return *p;
+  std::lock_guard<threading::Lock> g(g_pool_lock);
+  p = g_pool.load(std::memory_order_relaxed);
+  if (p == nullptr) {
+    p = new Pool(default_degree() - 1);
+    g_pool.store(p, std::memory_order_release);
+  }
+  return *p;
 }
 
 }  // namespace
 
 unsigned default_degree() noexcept {
   static const unsigned degree = [] {
-    int n = tbb::info::default_concurrency();
+    cpu_set_t set;
+    int n = 0;
+    if (::sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+    if (n < 1) n = static_cast<int>(std::thread::hardware_concurrency());
     if (n < 1) n = 1;
     return static_cast<unsigned>(n) > kMaxDegree ? kMaxDegree : static_cast<unsigned>(n);
   }();
@@ -58,31 +193,26 @@ unsigned default_degree() noexcept {
 }
 
 std::size_t slot_count(unsigned degree) {
-  return static_cast<std::size_t>(arena_for(degree).max_concurrency());
+  const unsigned most = default_degree();
+  return degree > most ? most : (degree == 0 ? 1 : degree);
 }
 
 void run_chunks(std::size_t chunks, unsigned degree, void* ctx, ChunkFn fn) {
-  tbb::task_arena& arena = arena_for(degree);
-  // Happens-before edges that ThreadSanitizer can see (the task hand-off
-  // inside libtbb is not instrumented): the caller's writes before the run
-  // reach every chunk, and every chunk's writes reach the caller after it.
-  std::atomic<std::size_t> handoff{0};
-  handoff.store(1, std::memory_order_release);
-  arena.execute([&] {
-    tbb::this_task_arena::isolate([&] {
-      tbb::task_group_context group(tbb::task_group_context::isolated);
-      tbb::parallel_for(
-          tbb::blocked_range<std::size_t>(0, chunks, 1),
-          [&](const tbb::blocked_range<std::size_t>& r) {
-            (void)handoff.load(std::memory_order_acquire);
-            auto slot = static_cast<std::size_t>(tbb::this_task_arena::current_thread_index());
-            for (std::size_t c = r.begin(); c != r.end(); ++c) fn(ctx, c, slot);
-            handoff.fetch_add(1, std::memory_order_acq_rel);
-          },
-          tbb::simple_partitioner(), group);
-    });
-  });
-  (void)handoff.load(std::memory_order_acquire);
+  (void)g_atfork_registered;
+  Job job;
+  job.fn = fn;
+  job.ctx = ctx;
+  job.chunks = chunks;
+  if (degree > 1 && chunks > 1) {
+    Pool& p = pool();
+    std::size_t helpers = slot_count(degree) - 1;
+    if (helpers > p.workers()) helpers = p.workers();
+    if (helpers > chunks - 1) helpers = chunks - 1;
+    job.max_helpers = static_cast<unsigned>(helpers);
+    p.run(job);
+  } else {
+    job.drain(0);
+  }
 }
 
 }  // namespace concur::detail::plinq

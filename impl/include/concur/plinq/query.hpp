@@ -62,30 +62,33 @@
 //    concur::ArgumentOutOfRangeException. Using it, or with_cancellation
 //    with a cancelable token, twice in one query throws
 //    concur::InvalidOperationException with .NET's text. The default degree
-//    is the number of hardware threads. The engine never runs more threads
-//    than oneTBB's pool holds (hardware threads): a larger n splits the work
-//    the same way but runs it on the threads there are.
+//    is the number of hardware threads (the CPU affinity mask). The engine
+//    never runs more threads than that: a larger n splits the work the same
+//    way but runs it on the threads there are.
 //
-// Engine and adaptive grain. Terminals run on oneTBB (task_arena per degree,
-// parallel_for over chunks; concur/detail/plinq_engine.hpp). Each query
-// shape (its source, operators and terminal: one C++ type) keeps a measured
-// cost per element. The first run of a shape times a growing prefix (1, 4,
-// 16, ... elements, up to ~5 µs) on the calling thread; a run whose
-// estimated sequential time is below ~25 µs then runs entirely on the calling
-// thread with no synchronization at all, so small or cheap queries cost what
-// a plain loop costs (benchmarks/parallel_sum_benchmark.cpp, DESIGN.md).
-// Larger runs split into chunks of ~50 µs (at least 4 per thread), and every
-// run refreshes the estimate.
+// Engine and adaptive grain. Terminals run on concur's own fork-join pool
+// (concur/detail/plinq_engine.hpp): the caller and up to n - 1 worker
+// threads drain a shared counter of chunks; the caller never waits for a
+// worker to arrive, so nested queries cannot deadlock. Each query shape (its
+// source, operators and terminal: one C++ type) keeps a measured cost per
+// element. The first run of a shape times a growing prefix (1, 4, 16, ...
+// elements, up to ~5 µs) on the calling thread; a run whose estimated
+// sequential time is below ~25 µs then runs entirely on the calling thread
+// with no synchronization at all, so small or cheap queries cost what a plain
+// loop costs (benchmarks/parallel_sum_benchmark.cpp, DESIGN.md). Larger runs
+// split into chunks of ~50 µs (at least 4 per thread), and every run
+// refreshes the estimate.
 //
-// Hidden threads: the first terminal that goes parallel starts oneTBB's
-// worker threads (hardware threads - 1); they stay, mostly asleep, for the
-// life of the process. Queries that stay sequential (small inputs, degree 1)
-// never start them.
+// Hidden threads: the first terminal that goes parallel starts the pool's
+// worker threads ("plinq-worker", hardware threads - 1, detached). They stay
+// for the life of the process: after each run they poll for the next one for
+// a few tens of µs, then sleep on a futex. Queries that stay sequential
+// (small inputs, degree 1) never start them.
 // Thread-safety: a query object is immutable; terminals on one query may run
 // concurrently. Process-safety: none (in-process). Fork-safety: forking after
 // a parallel terminal ran forks a multi-threaded process (concur logs a
-// warning); the child must not run parallel queries (oneTBB's workers do not
-// exist there; sequential ones are fine).
+// warning); the child has no workers until its first parallel terminal starts
+// its own pool. Do not fork while another thread is inside a terminal.
 // Blocking: a terminal blocks its caller until every chunk finished; the
 // caller works on chunks meanwhile. Lifetime: borrowed sources must outlive
 // the terminal calls; queries own everything else.
