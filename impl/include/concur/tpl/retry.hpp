@@ -44,16 +44,6 @@ namespace concur::tpl {
 
 namespace detail {
 
-template <class F>
-decltype(auto) call_awaiting(F& fn) {
-  using R = std::invoke_result_t<F&>;
-  if constexpr (is_task<R>::value) {
-    return fn().get();
-  } else {
-    return fn();
-  }
-}
-
 template <class F, class R = std::invoke_result_t<F&>>
 struct RetryResult {
   using type = R;
@@ -62,6 +52,19 @@ template <class F, class U>
 struct RetryResult<F, Task<U>> {
   using type = U;
 };
+
+// One attempt; a returned Task is awaited. Returns by value: the task (and
+// the result it holds) is a temporary.
+template <class F>
+typename RetryResult<F>::type call_awaiting(F& fn) {
+  using R = std::invoke_result_t<F&>;
+  if constexpr (is_task<R>::value) {
+    auto task = fn();
+    return task.get();
+  } else {
+    return fn();
+  }
+}
 
 // Sleeps for `d` unless the token fires first; throws OperationCanceledException then.
 inline void cancellable_sleep(std::chrono::duration<double> d, const CancellationToken& token) {
