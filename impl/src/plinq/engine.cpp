@@ -21,10 +21,14 @@ namespace concur::detail::plinq {
 namespace {
 
 constexpr unsigned kMaxDegree = 512;  // .NET's WithDegreeOfParallelism limit
-// Pause-loop rounds a worker polls for the next job before it sleeps, and a
-// caller polls for its helpers before it sleeps (a few tens of µs): back-to-back
-// queries then find the workers awake.
+// Pause-loop rounds a worker polls for the next job before it sleeps (a few
+// tens of µs, yielding the core every kYieldEvery rounds so a loaded machine
+// loses little to it): back-to-back queries then find the workers awake
+// instead of paying a futex wake of an idle vCPU. A caller polls for its
+// last helpers kCallerSpinRounds rounds before it sleeps.
 constexpr int kSpinRounds = 4000;
+constexpr int kYieldEvery = 64;
+constexpr int kCallerSpinRounds = 500;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -71,6 +75,8 @@ class Pool {
 
   unsigned workers() const noexcept { return workers_; }
 
+  bool polling() const noexcept { return sleeping_.load(std::memory_order_relaxed) < workers_; }
+
   void run(Job& job) {
     if (job.max_helpers > 0) {
       {
@@ -91,7 +97,7 @@ class Pool {
     for (int spin = 0;; ++spin) {
       const std::uint32_t a = job.active.load(std::memory_order_acquire);
       if (a == 0) return;
-      if (spin < kSpinRounds) {
+      if (spin < kCallerSpinRounds) {
         cpu_relax();
       } else {
         futex_wait(job.active, a, std::nullopt, kScope);
@@ -139,8 +145,12 @@ class Pool {
         continue;
       }
       bool changed = false;
-      for (int spin = 0; spin < kSpinRounds && !changed; ++spin) {
-        cpu_relax();
+      for (int spin = 1; spin <= kSpinRounds && !changed; ++spin) {
+        if (spin % kYieldEvery == 0) {
+          ::sched_yield();
+        } else {
+          cpu_relax();
+        }
         changed = signal_.load(std::memory_order_relaxed) != seen;
       }
       if (changed) continue;
@@ -190,6 +200,11 @@ unsigned default_degree() noexcept {
     return static_cast<unsigned>(n) > kMaxDegree ? kMaxDegree : static_cast<unsigned>(n);
   }();
   return degree;
+}
+
+bool workers_awake() noexcept {
+  const Pool* p = g_pool.load(std::memory_order_acquire);
+  return p != nullptr && p->polling();
 }
 
 std::size_t slot_count(unsigned degree) {

@@ -36,6 +36,10 @@ unsigned default_degree() noexcept;
 // min(degree, default_degree()).
 std::size_t slot_count(unsigned degree);
 
+// True when the pool exists and not every worker is asleep (they poll for a
+// few tens of µs after each run): a run now would not pay a futex wake.
+bool workers_awake() noexcept;
+
 // Precondition: 1 <= degree <= 512.
 void run_chunks(std::size_t chunks, unsigned degree, void* ctx, ChunkFn fn);
 

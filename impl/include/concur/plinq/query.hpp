@@ -71,12 +71,14 @@
 // threads drain a shared counter of chunks; the caller never waits for a
 // worker to arrive, so nested queries cannot deadlock. Each query shape (its
 // source, operators and terminal: one C++ type) keeps a measured cost per
-// element. The first run of a shape times a growing prefix (1, 4, 16, ...
-// elements, up to ~5 µs) on the calling thread; a run whose estimated
-// sequential time is below ~25 µs then runs entirely on the calling thread
-// with no synchronization at all, so small or cheap queries cost what a plain
-// loop costs (benchmarks/parallel_sum_benchmark.cpp, DESIGN.md). Larger runs
-// split into chunks of ~50 µs (at least 4 per thread), and every run
+// element for each size class (2^k to 2^(k+1) elements: cache or memory).
+// The first run of a shape and size class times a growing prefix (1, 4, 16,
+// ... elements, up to ~5 µs) on the calling thread. A run whose estimated
+// sequential time is below ~10 µs (below ~60 µs while the pool's workers
+// sleep, so a run would first have to wake them) runs entirely on the calling
+// thread with no synchronization at all: small or cheap queries cost what a
+// plain loop costs (benchmarks/parallel_sum_benchmark.cpp, DESIGN.md). Larger
+// runs split into chunks of ~50 µs (at least 4 per thread), and every run
 // refreshes the estimate.
 //
 // Hidden threads: the first terminal that goes parallel starts the pool's
@@ -95,7 +97,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -202,8 +206,12 @@ struct Options {
 
 // ---- the adaptive grain ----
 
-// Estimated sequential time below which a terminal runs on the caller only.
-inline constexpr double kSequentialBelowNs = 25'000.0;
+// Estimated sequential time below which a terminal runs on the caller only:
+// while the pool's workers are awake (polling after a recent run) and while
+// they sleep (a run would first pay the futex wake of an idle vCPU, tens of
+// µs on a VM). Tuned with benchmarks/parallel_sum_benchmark.cpp (DESIGN.md).
+inline constexpr double kSequentialBelowNs = 10'000.0;
+inline constexpr double kSequentialBelowColdNs = 60'000.0;
 // Planned time of one parallel chunk (and of one sequential cancellation
 // check interval).
 inline constexpr double kChunkNs = 50'000.0;
@@ -213,10 +221,12 @@ inline constexpr double kUntimedBelowNs = 2'000.0;
 // The first run of a query shape times a growing prefix up to this long.
 inline constexpr double kProbeNs = 5'000.0;
 
-// Nanoseconds per element, per query shape (0: never measured).
+// Nanoseconds per element, per query shape and per size class (bit width of
+// the input's length: a 10^7-element sum streams from memory, a 10^5 one
+// from cache; 0: never measured).
 template <class Shape>
 struct Cost {
-  static inline std::atomic<double> ns_per_item{0.0};
+  static inline std::array<std::atomic<double>, 65> ns_per_item{};
 };
 
 inline void update_cost(std::atomic<double>& cell, double measured) {
@@ -592,7 +602,7 @@ class ParallelQuery {
       for (std::size_t i = b; i < e; ++i) stage_(first[static_cast<Diff>(i)], sink);
     };
 
-    auto& cost = detail::Cost<std::tuple<Src, Stage, Red>>::ns_per_item;
+    auto& cost = detail::Cost<std::tuple<Src, Stage, Red>>::ns_per_item[std::bit_width(n)];
     const unsigned degree = opts_.degree != 0 ? opts_.degree : (n > 1 ? concur::detail::plinq::default_degree() : 1U);
     std::optional<P> result;
     std::size_t done = 0;
@@ -617,7 +627,9 @@ class ParallelQuery {
         if (token != nullptr) token->throw_if_cancellation_requested();
       }
       const double estimate = c * static_cast<double>(n - done);
-      if (degree == 1 || estimate < detail::kSequentialBelowNs || n - done < 2) {
+      const bool sequential = degree == 1 || n - done < 2 || estimate < detail::kSequentialBelowNs ||
+                              (estimate < detail::kSequentialBelowColdNs && !concur::detail::plinq::workers_awake());
+      if (sequential) {
         const bool timed = estimate >= detail::kUntimedBelowNs;
         const auto t0 = timed ? detail::Clock::now() : detail::Clock::time_point{};
         const std::size_t start = done;
