@@ -148,6 +148,59 @@ def pool_goal(name, rows, peer):
                                                "ok" if speedup >= POOL_GOAL_VS_CPYTHON else "MISS")
 
 
+# parallel_sum harness (issue 7): every BM_Sum_* row against the raw-thread
+# read-bandwidth floor of its n; BM_Sum_Plinq/<n>/threads:<t> <= 1.1x
+# BM_Sum_Sequential/<n>'s time at every n and t; at 2^27 and t = hardware
+# threads, >= 0.9x the best peer's throughput and a speedup >= 1.7.
+PARALLEL_SUM_PEERS = ("BM_Sum_StdReducePar", "BM_Sum_OpenMP", "BM_Sum_TBB")
+PARALLEL_SUM_BIG = 2 ** 27
+
+
+def parallel_sum_threads(rows):
+    """Hardware threads of the run: the largest t but the oversubscribed 2x."""
+    ts = sorted({int(m.group(1)) for m in (re.fullmatch(r"BM_Sum_Plinq/\d+/threads:(\d+)", k) for k in rows) if m})
+    return ts[-1] // 2 if len(ts) > 1 else (ts[-1] if ts else 1)
+
+
+def parallel_sum_goal(name, rows):
+    m = re.fullmatch(r"BM_Sum_(\w+)/(\d+)(?:/threads:(\d+))?", name)
+    if not m:
+        return None, ""
+    n = int(m.group(2))
+    floor = "BM_Floor_ReadBandwidth/%d" % n
+    mine, seq = rows.get(name), rows.get("BM_Sum_Sequential/%d" % n)
+    if not isinstance(mine, float) or not isinstance(seq, float):
+        return floor, ""
+    checks = ["speedup %.2f×" % (seq / mine)]
+    if m.group(1) == "Plinq":
+        checks.append("≤1.1× Sequential (%.2f×) %s" % (mine / seq, "ok" if mine <= 1.1 * seq else "MISS"))
+        if n == PARALLEL_SUM_BIG and int(m.group(3)) == parallel_sum_threads(rows):
+            peers = [(rows.get("%s/%d" % (p, n)), p) for p in PARALLEL_SUM_PEERS]
+            peers = [(t, p) for t, p in peers if isinstance(t, float)]
+            if peers:
+                best, who = min(peers)
+                checks.append("≥0.9× best peer %s (%.2f×) %s" % (who[7:], best / mine, "ok" if best / mine >= 0.9 else "MISS"))
+            checks.append("speedup ≥1.7 %s" % ("ok" if seq / mine >= 1.7 else "MISS"))
+    return floor, "; ".join(checks)
+
+
+def parallel_sum_break_even(rows):
+    """The smallest n from which a method beats Sequential by >= 10% at every larger n."""
+    hw = parallel_sum_threads(rows)
+    sizes = sorted({int(m.group(1)) for m in (re.fullmatch(r"BM_Sum_Sequential/(\d+)", k) for k in rows) if m})
+    methods = ["BM_Sum_Plinq/%d/threads:" + str(hw)] + [p + "/%d" for p in PARALLEL_SUM_PEERS]
+    out = []
+    for method in methods:
+        even = None
+        for n in reversed(sizes):
+            mine, seq = rows.get(method % n), rows.get("BM_Sum_Sequential/%d" % n)
+            if not (isinstance(mine, float) and isinstance(seq, float) and mine * 1.1 <= seq):
+                break
+            even = n
+        out.append("%s: %s" % (method.split("/")[0][7:], even if even is not None else "never"))
+    print("\nbreak-even n (beats Sequential by ≥10%% from there on; Plinq at threads:%d): %s" % (hw, ", ".join(out)))
+
+
 def human(x):
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
@@ -161,7 +214,7 @@ def fmt(x, spec):
 
 def goal_for(name, rows):
     """(floor name, goal text) for a row."""
-    for special in (ipc_goal, threading_goal, subprocess_goal):
+    for special in (ipc_goal, threading_goal, subprocess_goal, parallel_sum_goal):
         floor, goal = special(name, rows)
         if floor:
             return floor, goal
@@ -205,6 +258,8 @@ def table(harness_json):
     for name, us in peer.items():
         if name not in rows and not (name.startswith("CPython_") and "BM_" + name[8:] in rows):
             print("| %s (CPython only) | %s |  |  |  |  |" % (name, fmt(us, ".1f") if isinstance(us, float) else us))
+    if any(k.startswith("BM_Sum_Plinq/") for k in rows):
+        parallel_sum_break_even(rows)
 
 
 def main():
