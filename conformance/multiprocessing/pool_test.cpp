@@ -10,6 +10,7 @@
 // semantics, worker names).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,9 @@ std::string get_inherited() { return g_inherited->get(true, 30s); }
 
 // A function nobody registered: only fork workers can run it.
 int unregistered_square(int x) { return x * x; }
+
+std::string echo_big(std::string s) { return s; }
+CONCUR_REGISTER_TARGET(echo_big);
 
 // ---------------------------------------------------------------- fixture
 
@@ -420,6 +424,23 @@ TEST_P(PoolTest, TaskErrorsKeepTheirTypeOrArriveAsRemoteError) {
   pool.join();
 }
 
+// Arguments and results near or above a worker's ring size (1 MiB) cross,
+// several in flight, without the parent and a worker waiting on each other
+// (the parent never blocks sending to a busy worker).
+TEST_P(PoolTest, LargeArgumentsAndResultsCrossWithoutDeadlock) {
+  mp::Pool pool(opts(2));
+  std::vector<std::string> xs;
+  for (int i = 0; i < 8; ++i) xs.push_back(std::string(700 * 1024 + i, static_cast<char>('a' + i)));
+  xs.push_back(std::string(3 << 20, 'z'));  // larger than the ring
+  EXPECT_EQ(pool.map(echo_big, xs, 1), xs);
+  auto it = pool.imap_unordered(echo_big, xs);
+  std::size_t n = 0;
+  while (auto v = it.next(60s)) n += !v->empty();
+  EXPECT_EQ(n, xs.size());
+  pool.close();
+  pool.join();
+}
+
 // CPython names pool workers <Method>PoolWorker-N; ctx.Pool() makes a pool
 // whose workers the context starts (context.py BaseContext.Pool).
 TEST_P(PoolTest, WorkerNamesFollowCPython) {
@@ -554,6 +575,30 @@ TEST_P(PoolTest, TerminateStopsWorkersAndFailsPendingResults) {
   EXPECT_LT(seconds_since(t0), 1.5);  // did not wait for the 2 s task
   EXPECT_TRUE(raises<concur::ProcessError>([&] { r.get(); }, "Pool terminated"));
   EXPECT_FALSE(error_callback_ran);
+}
+
+// Workers of a program that was SIGKILLed do not linger: they notice that
+// their parent has gone (within about a second) and end, as CPython's see EOF
+// on their task pipe.
+TEST_P(PoolTest, WorkersEndWhenTheirParentIsKilled) {
+  const std::string pid_file = dir_.file("pids");
+  const std::string method = GetParam();
+  auto r = concur_test::run_subprocess(
+      [&] {
+        mp::Pool pool({.processes = 2, .context = &mp::get_context(method)});
+        std::string text;
+        for (int p : pool.map(worker_pid, std::vector<int>(8, 0), 1)) text += std::to_string(p) + "\n";
+        concur_test::write_text(pid_file, text);
+        ::raise(SIGKILL);
+      },
+      concur_test::SubprocessOptions{}.quick_exit());
+  ASSERT_TRUE(WIFSIGNALED(r.status)) << "the scenario should have been killed";
+  auto lines = concur_test::split_lines(concur_test::read_text(pid_file));
+  ASSERT_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    pid_t pid = std::stoi(line);
+    EXPECT_TRUE(concur_test::wait_until([&] { return !concur_test::pid_running(pid); }, 30s)) << "worker " << pid;
+  }
 }
 
 // RAII: destroying a Pool terminates it, as `with Pool() as p:` does.

@@ -45,7 +45,9 @@ struct TaskHeader {
   std::uint32_t name_len;
 };
 
-enum : std::uint32_t { kValue = 0, kError = 1, kReady = 2 };
+// kBigFollows: the next message on this ring is a result larger than half
+// the ring; the handler must read it at once (see worker_loop).
+enum : std::uint32_t { kValue = 0, kError = 1, kReady = 2, kBigFollows = 3 };
 
 // What a worker sends back: the chunk's values, its error, or "ready" (the
 // initializer has run; every later task it takes is really started).
@@ -200,12 +202,34 @@ std::string signal_text(int sig) {
 
 // ------------------------------------------------------------------ worker
 
+// A worker whose parent died (SIGKILL, crash) has nobody to serve: every
+// second that a ring wait lasts, it checks, and ends if the parent is gone
+// (CPython's workers see EOF on their pipe instead).
+constexpr std::chrono::duration<double> kOrphanCheck(1.0);
+
+bool parent_alive() {
+  const ParentProcess* pp = parent_process();
+  return !pp || pp->is_alive();
+}
+
+// send_bytes that gives up (false) when the parent has died.
+bool send_or_orphan(SharedRing& ring, std::string_view msg) {
+  for (;;) {
+    try {
+      ring.send_bytes(msg, kOrphanCheck);
+      return true;
+    } catch (const concur::TimeoutError&) {
+      if (!parent_alive()) return false;
+    }
+  }
+}
+
 void worker_loop(PoolWorkerProcess& self) {
   WorkerChannels& ch = self.channels;
   const std::string who = self.name() + " (pid " + std::to_string(::getpid()) + ")";
   std::string out;
   encode_result(out, ResultHeader{0, 0, kReady, 0, 0}, {}, {}, {});
-  ch.results.send_bytes(out);
+  if (!send_or_orphan(ch.results, out)) return;
   ring_doorbell(ch);
   std::string buf;
   std::string cached_name;
@@ -214,9 +238,12 @@ void worker_loop(PoolWorkerProcess& self) {
   long done = 0;
   for (;;) {
     try {
-      ch.tasks.recv_bytes_into(buf);
+      ch.tasks.recv_bytes_into(buf, kOrphanCheck);
     } catch (const EOFError&) {
       return;  // the pool closed our ring: no more work
+    } catch (const concur::TimeoutError&) {
+      if (!parent_alive()) return;
+      continue;
     }
     TaskView t = decode_task(buf);
     ResultHeader h{t.h.job, t.h.chunk, kValue, 0, 0};
@@ -257,7 +284,16 @@ void worker_loop(PoolWorkerProcess& self) {
       h.traceback_len = static_cast<std::uint32_t>(traceback.size());
     }
     encode_result(out, h, type, traceback, payload);
-    ch.results.send_bytes(out);
+    if (out.size() > ch.results.capacity() / 2) {
+      // A result that may not fit blocks send_bytes until the handler reads
+      // part of it, but the doorbell rings only after a send: announce it
+      // first, so the handler is awake and reads it to the end.
+      std::string notice;
+      encode_result(notice, ResultHeader{h.job, h.chunk, kBigFollows, 0, 0}, {}, {}, {});
+      if (!send_or_orphan(ch.results, notice)) return;
+      ring_doorbell(ch);
+    }
+    if (!send_or_orphan(ch.results, out)) return;
     ring_doorbell(ch);
     if (self.maxtasks > 0 && ++done >= self.maxtasks) return;
   }
@@ -371,6 +407,7 @@ struct Worker {
   std::unique_ptr<PoolWorkerProcess> proc;
   WorkerChannels ch;
   std::deque<Pending> inflight;
+  std::size_t inflight_bytes = 0;  // of the messages in `inflight`
   long dispatched = 0;
   bool ready = false;
   std::string name;
@@ -480,6 +517,7 @@ class PoolCore {
       for (auto& w : workers) {
         for (auto& p : w->inflight) failed.push_back({p.sink, p.chunk, {}, pool_terminated_error(), false});
         w->inflight.clear();
+        w->inflight_bytes = 0;
       }
       for (auto& p : backlog_) failed.push_back({p.sink, p.chunk, {}, pool_terminated_error(), false});
       backlog_.clear();
@@ -590,20 +628,62 @@ class PoolCore {
       if (live == 0) break;
       std::size_t fair = (backlog_.size() + inflight_total_ + live - 1) / live;
       fair = std::clamp<std::size_t>(fair, 1, kMaxAhead);
+      const std::size_t next_size = backlog_.front().msg.size();
       Worker* best = nullptr;
       for (auto& w : workers_) {
         if (w->inflight.size() >= fair) continue;
         if (cfg_.maxtasks && w->dispatched >= *cfg_.maxtasks) continue;
+        // A busy worker gets a task only if its ring surely has room: a
+        // send that blocked here would stop the handler draining results,
+        // while the worker may be blocked sending one (a deadlock). An idle
+        // worker reads while we send, so any size goes.
+        if (!w->inflight.empty() && w->inflight_bytes + next_size > w->ch.tasks.capacity() / 2) continue;
         if (!best || w->inflight.size() < best->inflight.size()) best = w.get();
       }
       if (!best) break;
       Pending p = std::move(backlog_.front());
       backlog_.pop_front();
       if (!p.sink->on_dispatch(p.chunk)) continue;  // a cancelled future
-      best->ch.tasks.send_bytes(p.msg);
+      if (!send_task(*best, p.msg)) {
+        backlog_.push_front(std::move(p));  // the worker is gone: the handler settles it
+        break;
+      }
+      best->inflight_bytes += p.msg.size();
       best->inflight.push_back(std::move(p));
       ++best->dispatched;
       ++inflight_total_;
+    }
+  }
+
+  // Receives the message announced by kBigFollows into rbuf_; false if the
+  // worker ended before sending it.
+  bool recv_following(Worker& w) {
+    std::chrono::duration<double> timeout(0.5);
+    for (;;) {
+      try {
+        w.ch.results.recv_bytes_into(rbuf_, timeout);
+        return true;
+      } catch (const concur::TimeoutError&) {
+        if (concur::detail::wait_readable(w.sentinel, std::chrono::duration<double>(0))) return false;
+        timeout *= 2;
+      }
+    }
+  }
+
+  // Sends one task; false if the worker ended first. A message larger than
+  // the free room completes only as the worker reads it; a timed send lets a
+  // dead worker be noticed (it withdraws what it had sent), with a doubling
+  // timeout so a huge message is not restarted forever.
+  static bool send_task(Worker& w, const std::string& msg) {
+    std::chrono::duration<double> timeout(0.5);
+    for (;;) {
+      try {
+        w.ch.tasks.send_bytes(msg, timeout);
+        return true;
+      } catch (const concur::TimeoutError&) {
+        if (concur::detail::wait_readable(w.sentinel, std::chrono::duration<double>(0))) return false;
+        timeout *= 2;
+      }
     }
   }
 
@@ -618,6 +698,10 @@ class PoolCore {
         w.ready = true;
         continue;
       }
+      if (r.h.kind == kBigFollows) {
+        if (!recv_following(w)) return any;  // the worker ended: its sentinel settles it
+        r = decode_result(rbuf_);
+      }
       auto it = std::find_if(w.inflight.begin(), w.inflight.end(),
                              [&](const Pending& p) { return p.job == r.h.job && p.chunk == r.h.chunk; });
       if (it == w.inflight.end()) continue;
@@ -628,6 +712,7 @@ class PoolCore {
         c.error = rebuild_error(r);
       }
       out.push_back(std::move(c));
+      w.inflight_bytes -= it->msg.size();
       w.inflight.erase(it);
       --inflight_total_;
     }
@@ -659,6 +744,7 @@ class PoolCore {
     for (auto& w : workers_) {
       for (auto& p : w->inflight) out.push_back({p.sink, p.chunk, {}, err});
       w->inflight.clear();
+      w->inflight_bytes = 0;
       try {
         w->proc->terminate();
       } catch (const ValueError&) {
@@ -698,6 +784,7 @@ class PoolCore {
       for (auto it = w.inflight.rbegin(); it != std::make_reverse_iterator(first); ++it) backlog_.push_front(std::move(*it));
       inflight_total_ -= w.inflight.size();
       w.inflight.clear();
+      w.inflight_bytes = 0;
     }
     const bool repopulate = !broken_ && (state_ == State::run || (state_ == State::close && !backlog_.empty()));
     if (repopulate) {
