@@ -72,8 +72,8 @@
 // worker to arrive, so nested queries cannot deadlock. Each query shape (its
 // source, operators and terminal: one C++ type) keeps a measured cost per
 // element for each size class (2^k to 2^(k+1) elements: cache or memory).
-// The first run of a shape and size class times a growing prefix (1, 4, 16,
-// ... elements, up to ~5 µs) on the calling thread. A run whose estimated
+// The first run of a shape and size class times a growing prefix (1, 1, 4,
+// 16, ... elements, up to ~5 µs) on the calling thread. A run whose estimated
 // sequential time is below ~10 µs (below ~60 µs while the pool's workers
 // sleep, so a run would first have to wake them) runs entirely on the calling
 // thread with no synchronization at all: small or cheap queries cost what a
@@ -229,10 +229,13 @@ struct Cost {
   static inline std::array<std::atomic<double>, 65> ns_per_item{};
 };
 
+// A lower measurement replaces the estimate at once, a higher one is
+// averaged in: the outliers of a busy machine (preemption, cold caches, page
+// faults) are all slow ones.
 inline void update_cost(std::atomic<double>& cell, double measured) {
   if (!(measured > 0.0)) return;
   double old = cell.load(std::memory_order_relaxed);
-  cell.store(old > 0.0 ? (old + measured) / 2 : measured, std::memory_order_relaxed);
+  cell.store(old > 0.0 && measured > old ? (old + measured) / 2 : measured, std::memory_order_relaxed);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -611,17 +614,24 @@ class ParallelQuery {
       result.emplace(red.identity());
       if (n == 0) return std::move(*result);
       if (!(c > 0.0)) {
-        // First run of this shape: time a growing prefix.
-        const auto t0 = detail::Clock::now();
+        // First run of this shape and size class: time a growing prefix in
+        // blocks of 1, 1, 4, 16, ... elements; the estimate is the last
+        // block's (the first element also pays cold caches and page faults).
+        auto t0 = detail::Clock::now();
         double elapsed = 0.0;
-        for (std::size_t block = 1; done < n; block *= 4) {
+        double last = 0.0;
+        for (std::size_t i = 0, block = 1; done < n; ++i, block = i < 2 ? 1 : block * 4) {
           const std::size_t e = std::min(n, done + block);
           fold(*result, done, e);
+          const auto t1 = detail::Clock::now();
+          const double took = std::chrono::duration<double, std::nano>(t1 - t0).count();
+          last = took / static_cast<double>(e - done);
+          elapsed += took;
           done = e;
-          elapsed = detail::ns_since(t0);
-          if (elapsed >= detail::kProbeNs) break;
+          t0 = t1;
+          if (elapsed >= detail::kProbeNs && i >= 1) break;
         }
-        c = std::max(elapsed / static_cast<double>(done), 1e-3);
+        c = std::max(last, 1e-3);
         detail::update_cost(cost, c);
         if (done == n) return std::move(*result);
         if (token != nullptr) token->throw_if_cancellation_requested();
