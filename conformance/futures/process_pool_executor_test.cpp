@@ -40,11 +40,12 @@ int sleep_ms(int ms) {
 }
 CONCUR_REGISTER_TARGET(sleep_ms);
 
-int kill_self(int sig) {
-  ::raise(sig);
+int sleep_then_kill(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  ::raise(SIGKILL);
   return 0;
 }
-CONCUR_REGISTER_TARGET(kill_self);
+CONCUR_REGISTER_TARGET(sleep_then_kill);
 
 int raise_value_error(int x) { throw concur::ValueError("bad " + std::to_string(x)); }
 CONCUR_REGISTER_TARGET(raise_value_error);
@@ -137,7 +138,7 @@ TEST_P(ProcessPoolExecutorTest, MaxTasksPerChildReplacesWorkers) {
 // futures fail with BrokenProcessPool, and so does every later submit().
 TEST_P(ProcessPoolExecutorTest, WorkerDeathBreaksThePool) {
   fu::ProcessPoolExecutor e(opts(1));
-  auto dying = e.submit(kill_self, SIGKILL);
+  auto dying = e.submit(sleep_then_kill, 300);  // dies after the next submit
   auto pending = e.submit(sleep_ms, 1);
   EXPECT_TRUE(raises<fu::BrokenProcessPool>([&] { dying.result(30s); },
                                             "A process in the process pool was terminated abruptly while the future "

@@ -786,14 +786,26 @@ class PoolCore {
       w.inflight.clear();
       w.inflight_bytes = 0;
     }
+    // The replacement starts after the failed task's result is delivered
+    // (handler_main), so that result does not wait for a process start.
     const bool repopulate = !broken_ && (state_ == State::run || (state_ == State::close && !backlog_.empty()));
-    if (repopulate) {
+    if (repopulate) ++to_replace_;
+  }
+
+  // Starts the replacements of exited workers; true if it started any.
+  bool repopulate_locked() {
+    bool started = false;
+    while (to_replace_ > 0) {
+      --to_replace_;
+      if (broken_ || state_ == State::terminate) continue;
       try {
         start_worker_locked();
+        started = true;
       } catch (const std::exception& e) {
         std::fputs((std::string("concur: Pool could not start a worker: ") + e.what() + "\n").c_str(), stderr);
       }
     }
+    return started;
   }
 
   void handler_main() {
@@ -817,6 +829,7 @@ class PoolCore {
         lock.lock();
         continue;
       }
+      if (repopulate_locked()) continue;
       if (progress) continue;
       // Workers that hold tasks usually answer within microseconds: look
       // again for a short while (as SharedRing's bounded spin) before paying
@@ -899,6 +912,7 @@ class PoolCore {
   std::deque<Pending> backlog_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::size_t inflight_total_ = 0;
+  std::size_t to_replace_ = 0;  // exited workers to replace
   std::uint64_t next_job_ = 1;
   std::string rbuf_;
   connection::Connection doorbell_r_, doorbell_w_;
