@@ -29,6 +29,14 @@ FLOORS = {
 RSS_FLAT = {"spawn": 1.2, "forkserver": 1.2}
 
 
+def has_rows(path):
+    """Whether path is Google Benchmark JSON with at least one benchmark row."""
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("benchmarks"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def load(path):
     """{name: µs or error string} from a Google Benchmark JSON file.
 
@@ -266,7 +274,10 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: ratios.py <run directory>")
     run = pathlib.Path(sys.argv[1])
-    harnesses = sorted(p for p in run.glob("*.json") if not p.stem.endswith("_cpython"))
+    # environment.json is the run's description (scripts/bench); a harness
+    # whose benchmarks a filter all deselected leaves no rows: no table.
+    harnesses = sorted(p for p in run.glob("*.json")
+                       if not p.stem.endswith("_cpython") and p.stem != "environment" and has_rows(p))
     if not harnesses:
         sys.exit("ratios.py: no harness results in %s" % run)
     print("× floor: time / the floor measured in the same run (lower is better, ≥ 1 expected).")
