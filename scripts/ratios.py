@@ -46,7 +46,11 @@ def load(path):
     times, errors = {}, {}
     if not path.exists():
         return {}
-    for b in json.loads(path.read_text(encoding="utf-8")).get("benchmarks", []):
+    benchmarks = json.loads(path.read_text(encoding="utf-8")).get("benchmarks", [])
+    # Random interleaving (scripts/bench) shuffles the rows: back to the
+    # harness's registration order (a stable sort keeps it without the indexes).
+    benchmarks.sort(key=lambda b: (b.get("family_index", 0), b.get("per_family_instance_index", 0)))
+    for b in benchmarks:
         if b.get("run_type", "iteration") != "iteration":
             continue
         name = b.get("run_name", b["name"])
