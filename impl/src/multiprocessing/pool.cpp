@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "concur/detail/fd.hpp"
+#include "concur/detail/futex.hpp"
 #include "concur/detail/type_name.hpp"
 #include "concur/threading/condition.hpp"
 #include "concur/threading/lock.hpp"
@@ -122,13 +123,7 @@ struct Flags {
 
 Flags& flags_of(const concur::detail::SharedBlock& b) { return *b.as<Flags>(); }
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+using concur::detail::cpu_relax;
 
 void ring_doorbell(WorkerChannels& ch) {
   // Pairs with the handler's store of handler_sleeping and re-check of the

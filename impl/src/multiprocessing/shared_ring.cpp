@@ -72,13 +72,7 @@ void publish(std::atomic<std::uint64_t>& word, std::uint64_t pos, std::atomic<st
 // pay for every message (measured: 2 M -> see README msg/s at 64 B).
 constexpr int kSpins = 2000;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+using concur::detail::cpu_relax;
 
 // Sleeps until `ready()` or the ring closes or the deadline passes.
 template <class Ready>

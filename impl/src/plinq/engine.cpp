@@ -30,11 +30,7 @@ constexpr int kSpinRounds = 4000;
 constexpr int kYieldEvery = 64;
 constexpr int kCallerSpinRounds = 500;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
+using concur::detail::cpu_relax;
 
 // One parallel run: helpers join it (up to max_helpers) and take chunks from
 // `next` until none is left. It lives on the caller's stack; the caller

@@ -46,6 +46,16 @@ bool deadline_passed(const Deadline& deadline);
 
 enum class FutexScope : bool { process_private, process_shared };
 
+// One pause of a spin-wait (x86 PAUSE, AArch64 YIELD): the CPU hint every
+// bounded spin before a futex_wait uses (SharedRing, Pool, the PLINQ engine).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 enum class WaitResult {
   woken,      // woken by futex_wake, or spuriously
   changed,    // *word != expected when the call began
