@@ -48,9 +48,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <type_traits>
 
 #include "concur/detail/futex.hpp"
 #include "concur/errors.hpp"
@@ -154,6 +156,33 @@ inline bool event_is_set(const EventCore& c) noexcept { return c.flag.load() != 
 // true (threading.Event returns its Condition.wait's result).
 enum class EventWake { flag, signal };
 bool event_wait(EventCore& c, FutexScope scope, const Deadline& deadline, EventWake wake);
+
+// ------------------------------------------------------ Condition.wait_for
+//
+// CPython's Condition.wait_for loop, for either Condition: waits until
+// predicate() is truthy or the timeout passes and returns predicate's last
+// value. The two CPython loops differ in one case: threading's waits once
+// (without blocking) and asks the predicate again even when the timeout is
+// already <= 0 (`wait_once_if_expired`); multiprocessing's returns at once.
+template <class Cond, class Pred>
+auto condition_wait_for(Cond& cond, Pred& predicate, const Timeout& timeout, bool wait_once_if_expired)
+    -> std::decay_t<decltype(predicate())> {
+  auto result = predicate();
+  if (result) return result;
+  const Deadline end = deadline_after(timeout);
+  bool first = true;
+  while (!result) {
+    Timeout left;
+    if (end) {
+      left = std::chrono::duration<double>(*end - std::chrono::steady_clock::now());
+      if (left->count() <= 0 && !(first && wait_once_if_expired)) break;
+    }
+    first = false;
+    (void)cond.wait(left);
+    result = predicate();
+  }
+  return result;
+}
 
 // ---------------------------------------------------------------- barriers
 //

@@ -208,20 +208,7 @@ class Condition {
   // passes; returns the last value of predicate(). Same precondition.
   template <class Pred>
   auto wait_for(Pred predicate, Timeout timeout = {}) -> std::decay_t<decltype(predicate())> {
-    auto result = predicate();
-    if (result) return result;
-    concur::detail::Deadline deadline = concur::detail::deadline_after(timeout);
-    while (!result) {
-      Timeout left;
-      if (deadline) {
-        auto rem = std::chrono::duration<double>(*deadline - std::chrono::steady_clock::now());
-        if (rem.count() <= 0) break;
-        left = rem;
-      }
-      (void)wait(left);
-      result = predicate();
-    }
-    return result;
+    return concur::detail::condition_wait_for(*this, predicate, timeout, false);
   }
 
   // Wakes up to n threads waiting now. Precondition: the calling thread owns

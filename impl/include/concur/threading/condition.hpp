@@ -71,24 +71,7 @@ class Condition {
 
   template <class Pred>
   auto wait_for(Pred predicate, Timeout timeout = {}) -> std::decay_t<decltype(predicate())> {
-    auto result = predicate();
-    std::optional<std::chrono::steady_clock::time_point> end;
-    Timeout wait_time = timeout;
-    while (!result) {
-      if (wait_time) {
-        if (!end) {
-          end = std::chrono::steady_clock::now() +
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::min(*wait_time, std::chrono::duration<double>(1e9)));
-        } else {
-          wait_time = std::chrono::duration<double>(*end - std::chrono::steady_clock::now());
-          if (wait_time->count() <= 0) break;
-        }
-      }
-      (void)wait(wait_time);
-      result = predicate();
-    }
-    return result;
+    return concur::detail::condition_wait_for(*this, predicate, timeout, true);
   }
 
   void notify(int n = 1);
