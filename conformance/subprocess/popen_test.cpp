@@ -35,11 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-class PopenTest : public ::testing::Test, protected concur_test::LeakChecked {
- protected:
-  void SetUp() override { record_baseline(); }
-  void TearDown() override { check_leaks(false); }
-};
+class PopenTest : public concur_test::LeakCheckedTest {};
 
 const sp::PopenOptions kAllPipes{.stdin = sp::PIPE, .stdout = sp::PIPE, .stderr = sp::PIPE};
 

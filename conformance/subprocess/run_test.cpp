@@ -37,10 +37,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Every test ends with no zombie children and no leaked fds.
-class SubprocessRun : public ::testing::Test, protected concur_test::LeakChecked {
+class SubprocessRun : public concur_test::LeakCheckedTest {
  protected:
-  void SetUp() override { record_baseline(); }
-  void TearDown() override { check_leaks(false); }
   concur_test::TempDir dir_;
 };
 

@@ -55,6 +55,14 @@ class LeakChecked {
   std::string baseline_desc_;
 };
 
+// A plain test fixture that checks for leaks: baseline in SetUp, no zombie
+// and no extra fd in TearDown (a forkserver is not expected to start).
+class LeakCheckedTest : public ::testing::Test, protected LeakChecked {
+ protected:
+  void SetUp() override { record_baseline(); }
+  void TearDown() override { check_leaks(false); }
+};
+
 // A test parameterized over the start methods ("fork", "spawn",
 // "forkserver") that ends with no zombie children and owns a temp dir.
 class StartMethodTest : public ::testing::TestWithParam<std::string> {
