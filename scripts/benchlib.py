@@ -7,7 +7,8 @@ Google Benchmark JSON per C++ harness (<harness>.json), one per CPython peer
 all of it into a Run; anything malformed raises BenchInputError with a message
 that names the file and the problem (callers print it, never a traceback).
 
-Per benchmark (keyed by run_name, so repetitions collect under one name) a Run
+Per benchmark (keyed by run_name, so repetitions collect under one name; a
+CPython row named BM_<x>, as older peers wrote, is keyed CPython_<x>) a Run
 keeps the per-repetition samples, not only aggregates, because the gate's
 statistics (Mann-Whitney U) work on samples:
   real_ns, cpu_ns      one value per repetition (iteration rows), in ns
@@ -169,6 +170,10 @@ def load_file(run, path, harness, source):
         if not isinstance(row, dict) or "name" not in row:
             raise BenchInputError("%s: benchmark row %d has no name" % (path, i))
         name = row.get("run_name", row["name"])
+        if source == "cpython" and name.startswith("BM_"):
+            # Older peers named their rows like the harness's: keep them apart
+            # from the C++ rows under the name ratios.peer_name gives them.
+            name = "CPython_" + name[3:]
         b = run.benchmarks.get(name)
         if b is None:
             b = Benchmark(name, harness, source,
