@@ -11,11 +11,6 @@
 
 namespace mp = concur::multiprocessing;
 
-namespace {
-std::string code(const std::optional<int>& c) { return c ? std::to_string(*c) : "None"; }
-std::string py_bool(bool b) { return b ? "True" : "False"; }
-}  // namespace
-
 void ok() {}
 void exits(int code) {
   if (code < 0) throw concur::SystemExit();
@@ -33,10 +28,10 @@ int main(int argc, char** argv) {
   for (const std::string method : {"fork", "spawn", "forkserver"}) {
     auto& ctx = mp::get_context(method);
     auto report = [&](const std::string& label, mp::Process p) {
-      twin::line(method, " ", label, ": exitcode before start=", code(p.exitcode()));
+      twin::line(method, " ", label, ": exitcode before start=", twin::py(p.exitcode()));
       p.start();
       p.join();
-      twin::line(method, " ", label, ": exitcode=", code(p.exitcode()), " is_alive=", py_bool(p.is_alive()));
+      twin::line(method, " ", label, ": exitcode=", twin::py(p.exitcode()), " is_alive=", twin::py(p.is_alive()));
     };
     report("return", ctx.Process(ok));
     report("SystemExit(3)", ctx.Process(exits, 3));
@@ -46,11 +41,11 @@ int main(int argc, char** argv) {
     t.start();
     t.terminate();
     t.join();
-    twin::line(method, " terminate: exitcode=", code(t.exitcode()));
+    twin::line(method, " terminate: exitcode=", twin::py(t.exitcode()));
     auto k = ctx.Process(sleeps);
     k.start();
     k.kill();
     k.join();
-    twin::line(method, " kill: exitcode=", code(k.exitcode()));
+    twin::line(method, " kill: exitcode=", twin::py(k.exitcode()));
   }
 }

@@ -8,7 +8,8 @@ A transcript is the program's stdout followed by a last line `exit=<code>`.
 Both programs run with cwd = a fresh temporary directory, stdin closed and
 PYTHONHASHSEED=0. Output must be canonical by construction (sorted where the
 order is not specified); what cannot be, is normalized here, never dropped:
-  pid=123 / ppid=123      -> pid=<pid> / ppid=<pid>
+  pid=123 / ppid=123 / parent=123 -> pid=<pid> / ppid=<pid> / parent=<pid>
+                          (parent= as in a Process repr)
   0x7f3a...               -> 0x<addr>
   elapsed=0.123           -> elapsed=<t>   (print timings only in this form)
   /tmp/tmpab12cd/...      -> <tmp>/...     (the temporary cwd)
@@ -38,7 +39,7 @@ import tempfile
 TIMEOUT_S = 90
 
 RULES = [
-    (re.compile(r"\b(p?pid)=\d+"), r"\1=<pid>"),
+    (re.compile(r"\b(p?pid|parent)=\d+"), r"\1=<pid>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x<addr>"),
     (re.compile(r"\belapsed=[0-9.e+-]+"), "elapsed=<t>"),
 ]

@@ -7,15 +7,28 @@
 //                        the order survives fork (no stdio buffer is copied
 //                        into a child) and matches Python's print().
 //   twin::describe(fn)   runs fn; returns "no exception" or the exception as
-//                        Python prints type(e).__name__ + ": " + str(e).
+//                        Python prints type(e).__name__ + ": " + str(e). A
+//                        plain std::system_error is named as CPython names
+//                        the OSError of its errno: "BrokenPipeError: [Errno
+//                        32] Broken pipe".
+//   twin::py(x)          Python's str() of a value: True/False for bool,
+//                        None for an empty optional, the number otherwise.
+//   twin::repr(s)        Python's repr() of a str ('abc'); bytes_repr(s) of
+//                        bytes (b'abc').
 // Python's side of the same helpers is twinlib.py.
 #pragma once
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <exception>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 
@@ -38,12 +51,84 @@ void line(Args&&... args) {
   }
 }
 
+// Python's str() of a value.
+inline std::string py(bool b) { return b ? "True" : "False"; }
+template <class T>
+  requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
+std::string py(T v) {
+  std::ostringstream out;
+  out << +v;
+  return out.str();
+}
+template <class T>
+std::string py(const std::optional<T>& v) {
+  return v ? py(*v) : std::string("None");
+}
+
+namespace detail {
+inline std::string quoted(std::string_view s, const char* prefix) {
+  const char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
+  std::string out = prefix;
+  out += q;
+  for (unsigned char c : s) {
+    if (c == '\\' || c == static_cast<unsigned char>(q)) {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += q;
+  return out;
+}
+}  // namespace detail
+
+// repr(str) for ASCII text; repr(bytes).
+inline std::string repr(std::string_view s) { return detail::quoted(s, ""); }
+inline std::string bytes_repr(std::string_view s) { return detail::quoted(s, "b"); }
+
+// The OSError subclass CPython raises for an errno (Objects/exceptions.c).
+inline const char* os_error_name(int err) {
+  switch (err) {
+    case EPIPE: case ESHUTDOWN: return "BrokenPipeError";
+    case ECONNRESET: return "ConnectionResetError";
+    case ECONNREFUSED: return "ConnectionRefusedError";
+    case ECONNABORTED: return "ConnectionAbortedError";
+    case EAGAIN: case EALREADY: case EINPROGRESS: return "BlockingIOError";
+    case ECHILD: return "ChildProcessError";
+    case EEXIST: return "FileExistsError";
+    case ENOENT: return "FileNotFoundError";
+    case EISDIR: return "IsADirectoryError";
+    case ENOTDIR: return "NotADirectoryError";
+    case EINTR: return "InterruptedError";
+    case EACCES: case EPERM: return "PermissionError";
+    case ESRCH: return "ProcessLookupError";
+    case ETIMEDOUT: return "TimeoutError";
+    default: return "OSError";
+  }
+}
+
 // "ValueError: message": the unqualified class name, as type(e).__name__.
 inline std::string describe_current() {
   try {
     throw;
   } catch (const concur::SystemExit& e) {
     return "SystemExit: " + (e.message() ? *e.message() : e.code() ? std::to_string(*e.code()) : std::string());
+  } catch (const std::system_error& e) {
+    if (typeid(e) != typeid(std::system_error)) return concur::detail::class_name(typeid(e)) + ": " + e.what();
+    const int err = e.code().value();
+    return std::string(os_error_name(err)) + ": [Errno " + std::to_string(err) + "] " +
+           std::generic_category().message(err);
   } catch (const std::exception& e) {
     return concur::detail::class_name(typeid(e)) + ": " + e.what();
   } catch (...) {
