@@ -15,12 +15,15 @@
 //                        None for an empty optional, the number otherwise.
 //   twin::repr(s)        Python's repr() of a str ('abc'); bytes_repr(s) of
 //                        bytes (b'abc').
+//   twin::list(v)        Python's repr() of a list: "[1, 2]", "['a', 'b']",
+//                        "[True, None]" (strings repr'd, the rest as py()).
 // Python's side of the same helpers is twinlib.py.
 #pragma once
 
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -54,11 +57,22 @@ void line(Args&&... args) {
 // Python's str() of a value.
 inline std::string py(bool b) { return b ? "True" : "False"; }
 template <class T>
-  requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
+  requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
 std::string py(T v) {
   std::ostringstream out;
   out << +v;
   return out.str();
+}
+// A float as Python prints it: the shortest text that round-trips, "1.0"
+// rather than "1".
+template <class T>
+  requires std::is_floating_point_v<T>
+std::string py(T v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  std::string out(buf, r.ptr);
+  if (out.find_first_of(".en") == std::string::npos) out += ".0";
+  return out;
 }
 template <class T>
 std::string py(const std::optional<T>& v) {
@@ -96,6 +110,23 @@ inline std::string quoted(std::string_view s, const char* prefix) {
 // repr(str) for ASCII text; repr(bytes).
 inline std::string repr(std::string_view s) { return detail::quoted(s, ""); }
 inline std::string bytes_repr(std::string_view s) { return detail::quoted(s, "b"); }
+
+// repr(list): each element as repr() prints it.
+template <class Range>
+std::string list(const Range& items) {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ", ";
+    first = false;
+    if constexpr (std::is_convertible_v<decltype(item), std::string_view>) {
+      out += repr(item);
+    } else {
+      out += py(item);
+    }
+  }
+  return out + "]";
+}
 
 // The OSError subclass CPython raises for an errno (Objects/exceptions.c).
 inline const char* os_error_name(int err) {
