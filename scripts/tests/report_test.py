@@ -65,16 +65,20 @@ def write_run(d, harnesses=None, scale=1.0, environment=None):
             ("BM_ProcessStartJoin/fork/rss_mib:0", 200e3), ("BM_ProcessStartJoin/fork/rss_mib:256", 2.2e6),
             ("BM_ProcessStartJoin/fork/rss_mib:1024", 8.5e6), ("BM_ProcessStartJoin/spawn/rss_mib:0", 1.8e6),
             ("BM_ProcessStartJoin/spawn/rss_mib:1024", 1.9e6), ("BM_ProcessStartJoin/forkserver", 300e3),
-            ("BM_Floor_PosixSpawn/true", 900e3), ("BM_SubprocessRun/true", 950e3))],
+            ("BM_Floor_PosixSpawn/true", 900e3), ("BM_SubprocessRun/true", 950e3),
+            ("BM_ProcessStartLatency/fork", 100e3), ("BM_ProcessStartLatency/spawn", 1e6),
+            ("BM_Floor_ForkLatency", 80e3))],
         "start_cost_cpython": [(n, t * s, {}, 3) for n, t in (
             ("CPython_ProcessStartJoin/fork/rss_mib:0", 1.5e6), ("CPython_ProcessStartJoin/fork/rss_mib:1024", 20e6),
-            ("BM_ProcessStartJoin/spawn", 40e6), ("CPython_SubprocessRun/true", 1e6))],
+            ("BM_ProcessStartJoin/spawn", 40e6), ("CPython_SubprocessRun/true", 1e6),
+            ("CPython_ProcessStartLatency/fork", 1e6))],
         "ipc": [("BM_%s/%d" % (c, size), t * s * (1 + size / 4096), rate(size, t * s * (1 + size / 4096)), 3)
                 for size in (64, 4096, 65536) for c, t in (
                     ("Floor_RawPipe", 500), ("Floor_Memcpy", 3), ("Pipe", 1000), ("Queue", 1500),
                     ("SharedRing", 150))] + [
                 (n, t * s, {}, 3) for n, t in (("BM_PingPong/pipe", 20e3), ("BM_PingPong/shared_ring", 2e3),
-                                               ("BM_Floor_PipePingPong", 15e3), ("BM_Floor_ShmSpinPingPong", 500))] + [
+                                               ("BM_Floor_PipePingPong", 15e3), ("BM_Floor_ShmSpinPingPong", 500),
+                                               ("BM_PingPong/pipe/pinned", 25e3))] + [
                 ("BM_PingPong/queue", 1e3, {}, 1, {"error_occurred": True, "error_message": "peer died"})],
         "ipc_cpython": [("BM_%s/%d" % (c, size), t * s, rate(size, t * s), 3)
                         for size in (64, 4096, 65536) for c, t in (("Pipe", 3000), ("Queue", 9000))],
@@ -135,6 +139,8 @@ class Smoke(Base):
                         "**error** in `BM_PingPong/queue`"):
             self.assertIn(warning, md)
         self.assertNotIn("Plots left out", md)
+        self.assertIn("the latency until the child runs", md)
+        self.assertIn("| `BM_PingPong/pipe/pinned` |", md)  # controls: in the table, not in the plot
         pngs = sorted(p.name for p in run.glob("report_*.png"))
         self.assertEqual(pngs, ["report_latency.png", "report_pool.png", "report_start_cost.png",
                                 "report_start_rss.png", "report_sum_speedup.png", "report_throughput.png"])
