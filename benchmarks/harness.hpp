@@ -6,9 +6,13 @@
 // are fixed (e.g. BM_ProcessStartJoin/fork) because reports, peers and the
 // regression gate join on them, so the harness registers exact names
 // (add()), filters on them itself, and reports them unchanged.
+//
+// It also holds the one CPU-pinning mechanism of the harnesses (PinnedTo,
+// pin_self): which benchmarks pin, and why, is listed in results/README.md.
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -68,6 +72,54 @@ class ExactNames final : public Base {
     }
     Base::ReportRuns(copy);
   }
+};
+
+// ---- CPU pinning ----------------------------------------------------------
+
+// The CPUs this process may run on (its affinity mask), in increasing order.
+inline std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+  }
+  return cpus;
+}
+
+// Pins the calling thread (and the processes it forks afterwards) to the
+// `index`-th CPU of `cpus` (modulo their count): index 0 for a parent, 1 for
+// its child puts two processes on different cores. Returns false when it
+// could not (an empty list, or sched_setaffinity failed).
+inline bool pin_self(const std::vector<int>& cpus, std::size_t index) {
+  if (cpus.empty()) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus[index % cpus.size()], &set);
+  return ::sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+// pin_self() for a scope: restores the thread's previous affinity mask when
+// destroyed, so the benchmarks that follow run unpinned. A forked child
+// inherits the pinning and re-pins itself with pin_self(cpus, 1).
+class PinnedTo {
+ public:
+  PinnedTo(const std::vector<int>& cpus, std::size_t index) {
+    CPU_ZERO(&saved_);
+    saved_ok_ = ::sched_getaffinity(0, sizeof(saved_), &saved_) == 0;
+    pin_self(cpus, index);
+  }
+  ~PinnedTo() {
+    if (saved_ok_) ::sched_setaffinity(0, sizeof(saved_), &saved_);
+  }
+  PinnedTo(const PinnedTo&) = delete;
+  PinnedTo& operator=(const PinnedTo&) = delete;
+
+ private:
+  cpu_set_t saved_;
+  bool saved_ok_ = false;
 };
 
 // The value of --<flag>=<value> in argv, or `fallback`.

@@ -37,15 +37,13 @@ def has_rows(path):
         return False
 
 
-def load(path):
-    """{name: µs or error string} from a Google Benchmark JSON file.
-
-    With repetitions, a name's figure is the median of its iteration rows
-    (aggregate rows are ignored): robust against a noisy shared machine.
-    """
+def samples(path):
+    """({name: [µs of each repetition]}, {name: error string}) from a Google
+    Benchmark JSON file, names in the harness's registration order; aggregate
+    rows are ignored. Empty when the file does not exist."""
     times, errors = {}, {}
     if not path.exists():
-        return {}
+        return times, errors
     benchmarks = json.loads(path.read_text(encoding="utf-8")).get("benchmarks", [])
     # Random interleaving (scripts/bench) shuffles the rows: back to the
     # harness's registration order (a stable sort keeps it without the indexes).
@@ -58,6 +56,16 @@ def load(path):
             errors[name] = "error: " + b.get("error_message", "?")
         else:
             times.setdefault(name, []).append(b["real_time"] * TO_US[b.get("time_unit", "ns")])
+    return times, errors
+
+
+def load(path):
+    """{name: µs or error string} from a Google Benchmark JSON file.
+
+    With repetitions, a name's figure is the median of its iteration rows:
+    robust against a noisy shared machine.
+    """
+    times, errors = samples(path)
     rows = {}
     for name in list(times) + [n for n in errors if n not in times]:
         rows[name] = statistics.median(times[name]) if name in times else errors[name]
@@ -73,26 +81,93 @@ IPC_GOALS = {
     "BM_Queue": [(64, "msgs", 630e3)],
     "BM_SharedRing": [(65536, "floor", 0.6), (64, "msgs", 20e6)],
 }
+# ipc round trips (issue 8): BM_PingPong/<channel> against the floor of its
+# transport (pipes sleep in the kernel; Queue and SharedRing are shared
+# memory). No goal was set: the ratios are printed, and the shared-memory
+# channels' ratio to the pipe floor too.
+IPC_PING_PONG_FLOORS = {
+    "pipe": "BM_Floor_PipePingPong",
+    "queue": "BM_Floor_ShmSpinPingPong",
+    "shared_ring": "BM_Floor_ShmSpinPingPong",
+}
+# Pinning (ipc_benchmark.cpp, results/README.md): the shared-memory rows run
+# pinned, the pipe rows unpinned; a control row in the other mode carries the
+# suffix "/unpinned" or "/pinned" and is compared with its floor in the same
+# mode (or the floor's only row).
+IPC_PINNED = re.compile(r"BM_(SharedRing|Queue)/\d+|BM_Floor_ShmSpinPingPong|BM_PingPong/(queue|shared_ring)")
+
+
+def ipc_mode(name):
+    """(row without its control suffix, pinned?)"""
+    for suffix, pinned in (("/pinned", True), ("/unpinned", False)):
+        if name.endswith(suffix):
+            return name[:-len(suffix)], pinned
+    return name, bool(IPC_PINNED.fullmatch(name))
+
+
+def ipc_in_mode(base, pinned, rows):
+    """The row of `base` run in mode `pinned`, else base itself."""
+    other = base + ("/pinned" if pinned else "/unpinned")
+    return base if ipc_mode(base)[1] == pinned or other not in rows else other
 
 
 def ipc_goal(name, rows):
-    m = re.fullmatch(r"(BM_Pipe|BM_Queue|BM_SharedRing)/(\d+)", name)
+    base, pinned = ipc_mode(name)
+    m = re.fullmatch(r"BM_PingPong/(\w+)", base)
+    if m and m.group(1) in IPC_PING_PONG_FLOORS:
+        floor = ipc_in_mode(IPC_PING_PONG_FLOORS[m.group(1)], pinned, rows)
+        pipe_floor = ipc_in_mode("BM_Floor_PipePingPong", pinned, rows)
+        mine, pipe = rows.get(name), rows.get(pipe_floor)
+        if floor == pipe_floor or not isinstance(mine, float) or not isinstance(pipe, float):
+            return floor, ""
+        return floor, "%.2f× %s" % (mine / pipe, pipe_floor)
+    m = re.fullmatch(r"(BM_Pipe|BM_Queue|BM_SharedRing)/(\d+)", base)
     if not m:
         return None, ""
     channel, size = m.group(1), int(m.group(2))
-    floor = "%s/%d" % (IPC_FLOORS[channel], size)
-    mine, base = rows.get(name), rows.get(floor)
+    floor = ipc_in_mode("%s/%d" % (IPC_FLOORS[channel], size), pinned, rows)
+    mine, floor_us = rows.get(name), rows.get(floor)
     checks = []
     for goal_size, kind, value in IPC_GOALS[channel]:
-        if goal_size != size or not isinstance(mine, float):
+        if goal_size != size or not isinstance(mine, float) or name != base:  # goals: the default row
             continue
-        if kind == "floor" and isinstance(base, float):
-            ratio = base / mine
+        if kind == "floor" and isinstance(floor_us, float):
+            ratio = floor_us / mine
             checks.append("≥%g× floor throughput (%.2f×) %s" % (value, ratio, "ok" if ratio >= value else "MISS"))
         elif kind == "msgs":
             rate = 1e6 / mine
             checks.append("≥%s msg/s (%s) %s" % (human(value), human(rate), "ok" if rate >= value else "MISS"))
     return floor, "; ".join(checks)
+
+
+def pinning_table(harness_json):
+    """Each row with a pinning control row: both modes' median and spread."""
+    times, _ = samples(harness_json)
+    pairs = []
+    for name in times:
+        base, pinned = ipc_mode(name)
+        if base == name and base + ("/unpinned" if pinned else "/pinned") in times:
+            control = base + ("/unpinned" if pinned else "/pinned")
+            pairs.append((name, control) if pinned else (control, name))
+    if not pairs:
+        return
+
+    def spread(xs):  # coefficient of variation of the repetitions, %
+        return 100 * statistics.pstdev(xs) / statistics.mean(xs) if len(xs) > 1 else float("nan")
+
+    print("\npinning (%s): median µs and spread (coefficient of variation of the repetitions);"
+          " the default mode is the row without a suffix\n" % harness_json.stem)
+    print("| benchmark | pinned µs | spread | unpinned µs | spread | pinned / unpinned | steadier | default |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for pinned_row, unpinned_row in pairs:
+        p, u = times[pinned_row], times[unpinned_row]
+        sp, su = spread(p), spread(u)
+        steadier = "pinned" if sp < su else "unpinned" if su < sp else "-"
+        base = ipc_mode(pinned_row)[0]
+        print("| %s | %.3g | %.0f%% | %.3g | %.0f%% | %.2f× | %s | %s |" % (
+            base, statistics.median(p), sp, statistics.median(u), su,
+            statistics.median(p) / statistics.median(u), steadier,
+            "pinned" if ipc_mode(base)[1] else "unpinned"))
 
 
 # threading harness (issue 4): concur's row -> (std floor, goal factor or None).
@@ -145,7 +220,15 @@ def subprocess_goal(name, rows):
 POOL_GOAL_VS_CPYTHON = 10.0
 
 
+# Peer families named after CPython's own channel rather than concur's: the
+# ipc peer's shared-memory row (SharedMemory + Events) pairs with SharedRing.
+PEER_FAMILIES = {"BM_SharedRing": "CPython_SharedMemory"}
+
+
 def peer_name(name):
+    family, slash, rest = name.partition("/")
+    if family in PEER_FAMILIES:
+        return PEER_FAMILIES[family] + slash + rest
     return "CPython_" + name[3:] if name.startswith("BM_") else name
 
 
@@ -267,11 +350,13 @@ def table(harness_json):
         shown = fmt(us, ".1f" if us >= 10 else ".3g") if isinstance(us, float) else us
         print("| %s | %s | %s | %s | %s | %s |" % (
             name, shown, fmt(ratio_floor, ".2f"), fmt(ratio_py, ".3f"), floor or "", goal))
+    paired = {peer_name(n) for n in rows}
     for name, us in peer.items():
-        if name not in rows and not (name.startswith("CPython_") and "BM_" + name[8:] in rows):
+        if name not in rows and name not in paired:
             print("| %s (CPython only) | %s |  |  |  |  |" % (name, fmt(us, ".1f") if isinstance(us, float) else us))
     if any(k.startswith("BM_Sum_Plinq/") for k in rows):
         parallel_sum_break_even(rows)
+    pinning_table(harness_json)
 
 
 def main():

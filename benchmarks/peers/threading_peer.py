@@ -4,16 +4,17 @@ threading.py, so that it does not shadow the standard library module for the
 other peers; scripts/bench maps <harness>_peer.py to <harness>).
 
 Runs the same workloads on CPython's threading and queue modules and writes
-Google-Benchmark-format JSON with the same benchmark names:
+Google-Benchmark-format JSON; rows are named CPython_<the C++ name without
+"BM_"> (scripts/ratios.py pairs CPython_X with BM_X):
 
-  BM_Lock/uncontended        threading.Lock acquire+release (with-statement)
-  BM_RLock/uncontended       threading.RLock, the same
-  BM_ProcessLock/uncontended multiprocessing.Lock, the same
-  BM_Lock/threads:2          two threads hammering one threading.Lock; one
-                             iteration is one acquire+release of the timed
-                             thread, the other thread loops until it ends
-  BM_QueuePingPong           queue.Queue round trip between two threads
-                             (put → get → put back → get)
+  CPython_Lock/uncontended        threading.Lock acquire+release (with-statement)
+  CPython_RLock/uncontended       threading.RLock, the same
+  CPython_ProcessLock/uncontended multiprocessing.Lock, the same
+  CPython_Lock/threads:2          two threads hammering one threading.Lock; one
+                                  iteration is one acquire+release of the timed
+                                  thread, the other thread loops until it ends
+  CPython_QueuePingPong           queue.Queue round trip between two threads
+                                  (put → get → put back → get)
 
 real_time is wall time per iteration in microseconds. (The std:: floors have
 no CPython counterpart.) Run with Debian's interpreter:
@@ -90,11 +91,11 @@ def pingpong():
 
 
 CASES = {
-    "BM_Lock/uncontended": lambda: uncontended(threading.Lock),
-    "BM_RLock/uncontended": lambda: uncontended(threading.RLock),
-    "BM_ProcessLock/uncontended": lambda: uncontended(multiprocessing.Lock),
-    "BM_Lock/threads:2": contended,
-    "BM_QueuePingPong": pingpong,
+    "CPython_Lock/uncontended": lambda: uncontended(threading.Lock),
+    "CPython_RLock/uncontended": lambda: uncontended(threading.RLock),
+    "CPython_ProcessLock/uncontended": lambda: uncontended(multiprocessing.Lock),
+    "CPython_Lock/threads:2": contended,
+    "CPython_QueuePingPong": pingpong,
 }
 
 
