@@ -187,6 +187,9 @@ class Smoke(Base):
         self.assertAlmostEqual(float(cells[4]), 2.0, delta=0.25)   # new/old
         self.assertEqual(cells[6], "90%")                          # 3 against 3 repetitions
         self.assertEqual(cells[7], "**slower**")
+        # its floor doubled too: the row moved with its floor
+        line = next(l for l in comparison.splitlines() if l.startswith("| `BM_ProcessStartJoin/fork/rss_mib:0`"))
+        self.assertAlmostEqual(float(line.split("|")[8]), 1.0, delta=0.15)
         self.assertIn("Warnings of the old run", md)
 
 
