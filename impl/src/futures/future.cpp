@@ -2,6 +2,7 @@
 #include "concur/futures/future.hpp"
 
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 
 #include "concur/detail/type_name.hpp"
@@ -154,14 +155,36 @@ void FutureCore::run_callbacks(std::vector<std::function<void()>>& cbs) {
   }
 }
 
+std::string class_name_of(const std::type_info& type) { return concur::detail::class_name(type); }
+
+namespace {
+// type(e).__name__ of a stored exception.
+std::string exception_class_name(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return concur::detail::class_name(typeid(x));
+  } catch (const concur::SystemExit&) {
+    return "SystemExit";
+  } catch (...) {
+    return "BaseException";
+  }
+}
+}  // namespace
+
+// CPython's Future.__repr__: "<Future at 0x7f... state=finished returned int>".
 std::string FutureCore::repr_locked() const {
-  std::string s = "<Future at " + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + " state=";
+  char addr[32];
+  std::snprintf(addr, sizeof addr, "%#" PRIxPTR, reinterpret_cast<std::uintptr_t>(this));
+  std::string s = std::string("<Future at ") + addr + " state=";
   switch (state_) {
     case State::pending: s += "pending"; break;
     case State::running: s += "running"; break;
     case State::cancelled:
     case State::cancelled_and_notified: s += "cancelled"; break;
-    case State::finished: s += error_ ? "finished raised" : "finished returned"; break;
+    case State::finished:
+      s += error_ ? "finished raised " + exception_class_name(error_) : "finished returned " + result_type();
+      break;
   }
   return s + ">";
 }

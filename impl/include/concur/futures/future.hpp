@@ -17,6 +17,10 @@
 //    it is already done. Callbacks run in the order they were added. An
 //    exception escaping a callback is printed to stderr ("exception calling
 //    callback for <Future>") and dropped, as CPython logs it.
+//  * repr() is CPython's: "<Future at 0x... state=pending>", "... state=
+//    finished returned int>" (Python's name for None/bool/int/float/str/list
+//    results, the C++ class name otherwise), "... state=finished raised
+//    ValueError>" (conformance/cpython/futures_future_states).
 //  * set_result / set_exception on a done future raise
 //    InvalidStateError("FINISHED: <Future ...>") / ("CANCELLED: ...").
 //  * wait(fs, timeout, return_when) returns {done, not_done} (in the order of
@@ -42,6 +46,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -68,6 +74,8 @@ class FutureCore {
   FutureCore(const FutureCore&) = delete;
   FutureCore& operator=(const FutureCore&) = delete;
   virtual ~FutureCore() = default;
+  // type(result).__name__ for repr() (FutureData<T>).
+  virtual std::string result_type() const { return "object"; }
 
   bool cancel();
   bool cancelled() const;
@@ -99,12 +107,39 @@ class FutureCore {
   std::vector<std::shared_ptr<Waiter>> waiters_;
 };
 
+// concur::detail::class_name, reachable from this header.
+std::string class_name_of(const std::type_info& type);
+
 template <class T>
 using value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// The name repr() gives the type of a result, as CPython's
+// "returned <type(result).__name__>": Python's names for the values that have
+// one (None, bool, int, float, str, list), the C++ class name otherwise.
+template <class T>
+std::string result_type_name() {
+  if constexpr (std::is_void_v<T> || std::is_same_v<T, std::monostate>) {
+    return "NoneType";
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return "bool";
+  } else if constexpr (std::is_integral_v<T>) {
+    return "int";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return "float";
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return "str";
+  } else if constexpr (requires { typename T::value_type; typename T::allocator_type; } &&
+                       std::is_same_v<T, std::vector<typename T::value_type, typename T::allocator_type>>) {
+    return "list";
+  } else {
+    return class_name_of(typeid(T));
+  }
+}
 
 template <class T>
 struct FutureData final : FutureCore {
   std::optional<value_t<T>> value;
+  std::string result_type() const override { return result_type_name<T>(); }
 };
 
 std::vector<std::size_t> wait_indices(const std::vector<FutureCore*>& fs, const Timeout& timeout, ReturnWhen when);
