@@ -27,6 +27,13 @@
 //    fs, duplicates removed) when the condition holds: FIRST_COMPLETED (any
 //    done), FIRST_EXCEPTION (any finished with an exception, or all done),
 //    ALL_COMPLETED (default); or when the timeout expires.
+//  * Deliberate difference: a cancelled future counts as done for wait() and
+//    as_completed() from cancel() on, as CPython's documentation says
+//    ("finished or cancelled futures"). CPython's code counts it only once
+//    set_running_or_notify_cancel() ran (CANCELLED_AND_NOTIFIED), so there a
+//    wait() on a future cancelled by shutdown(cancel_futures=True), which no
+//    worker notifies, blocks for good (conformance/cpython/
+//    futures_wait_as_completed declares this).
 //  * as_completed(fs, timeout) yields each distinct future once, as it
 //    completes (those already done first); when the timeout expires it raises
 //    concur::TimeoutError("N (of M) futures unfinished").
