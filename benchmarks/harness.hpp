@@ -2,6 +2,7 @@
 // benchmark names and the main() that runs them.
 //
 // Google Benchmark 1.7 appends "/real_time" to every UseRealTime() benchmark
+// (and "/manual_time" to every UseManualTime() one)
 // and matches --benchmark_filter against that decorated name. concur's names
 // are fixed (e.g. BM_ProcessStartJoin/fork) because reports, peers and the
 // regression gate join on them, so the harness registers exact names
@@ -45,6 +46,18 @@ inline void add(const std::string& name, F fn, A... args) {
       ->Unit(benchmark::kMicrosecond);
 }
 
+// Registers `fn(state, args...)` under exactly `name` (µs), timed by the
+// benchmark itself: each iteration reports its own time with
+// state.SetIterationTime(seconds) (Google Benchmark's UseManualTime), e.g. a
+// latency measured between two points inside the iteration.
+template <class F, class... A>
+inline void add_manual_time(const std::string& name, F fn, A... args) {
+  if (!selected(name)) return;
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
 // Registers `fn(state, args...)` under exactly `name`, run by `threads`
 // threads at once (Google Benchmark's Threads(); the name should say so, e.g.
 // ".../threads:2"). Rates are summed over the threads.
@@ -58,8 +71,8 @@ inline void add_threaded(const std::string& name, int threads, F fn, A... args) 
 }
 
 // A reporter that prints the registered names unchanged (without the
-// "/real_time" and "/threads:N" suffixes Google Benchmark adds for
-// UseRealTime() and Threads()).
+// "/real_time", "/manual_time" and "/threads:N" suffixes Google Benchmark adds
+// for UseRealTime(), UseManualTime() and Threads()).
 template <class Base>
 class ExactNames final : public Base {
  public:

@@ -1,25 +1,52 @@
 // start_cost_benchmark — what it costs to start and join one process.
 //
-// Every benchmark starts one child that does nothing, waits for it, and
-// reports the wall time per start+join (UseRealTime: the parent mostly sleeps
-// in waitpid, so CPU time says little) and items_per_second = starts/second.
+// Every start+join benchmark starts one child that does nothing, waits for it,
+// and reports the wall time per start+join (UseRealTime: the parent mostly
+// sleeps in waitpid, so CPU time says little) and items_per_second =
+// starts/second. Every row names the parent's state: rss_mib:<N> (N MiB of
+// touched, private, 4 KiB-paged memory held by the parent, 0 for none) or
+// threads:<k> (k idle threads besides the main one).
 //
-//   BM_Floor_ForkExitWait           raw fork(); child _exit(0); parent waitpid().
-//                                   The floor of the "fork" start method.
-//   BM_Floor_ForkExitWait/rss_mib:1024
-//                                   the same while the parent holds 1 GiB of
-//                                   touched memory (fork copies page tables).
-//   BM_Floor_PosixSpawn             posix_spawn() of /proc/self/exe with
+//   BM_Floor_ForkExitWait/rss_mib:<0|256|1024>
+//                                   raw fork(); child _exit(0); parent waitpid().
+//                                   The floor of the "fork" start method; fork
+//                                   copies the page tables, so it grows with RSS.
+//   BM_Floor_ForkExitWait/threads:<1|8>
+//                                   the same with k idle threads in the parent.
+//   BM_Floor_PosixSpawn/rss_mib:<0|256|1024>, BM_Floor_PosixSpawn/threads:<1|8>
+//                                   posix_spawn() of /proc/self/exe with
 //                                   {argv0, "--concur-floor-exit"} (main exits
 //                                   at once, before bootstrap) + waitpid(). The
 //                                   floor of "spawn": a fresh image of this
 //                                   same binary, loaded and linked, doing nothing.
-//   BM_ProcessStartJoin/<method>    get_context(method).Process(noop), start(),
-//                                   join(), for fork, spawn and forkserver.
-//                                   The forkserver is started once before timing.
-//   BM_ProcessStartJoin/<method>/rss_mib:1024
-//                                   the same while the parent holds 1 GiB of
-//                                   touched memory.
+//   BM_ProcessStartJoin/<method>/rss_mib:<0|256|1024>
+//   BM_ProcessStartJoin/<method>/threads:<1|8>
+//                                   get_context(method).Process(noop), start(),
+//                                   join(), for fork, spawn and forkserver. The
+//                                   forkserver is started once before timing.
+//                                   threads:<k> rows set the multiprocessing
+//                                   logger to ERROR while they run: fork's
+//                                   "is multi-threaded" warning would otherwise
+//                                   write one line per start (its check, one
+//                                   stat(2), is still paid).
+//   BM_ProcessStartLatency/<method> the time from start() to the first
+//                                   instruction of the target, which writes
+//                                   CLOCK_MONOTONIC into a RawValue<int64_t>
+//                                   (shared memory) passed as its argument; the
+//                                   join is not timed (manual time).
+//   BM_Floor_ForkLatency            raw fork() to the child's first instruction
+//                                   (a CLOCK_MONOTONIC stamp in a MAP_SHARED page).
+//   BM_Floor_PosixSpawnLatency      raw posix_spawn() of /proc/self/exe to the
+//                                   first instruction of its main() (which
+//                                   pwrite()s the stamp into an inherited memfd).
+//
+// The threads:<k> suffix is part of the exact name: these rows run on one
+// benchmark thread (the JSON's "threads" field is 1); <k> counts the parent's
+// idle threads, not Google Benchmark's threads (results/README.md).
+//
+// rss_mib:256 rows run in every profile (they add ~10 s to the quick one).
+// The parent's ballast is kept between the calls Google Benchmark makes of one
+// row (its iteration-count search) and replaced when a row wants another size.
 //
 // subprocess (issue 6): a fresh image of another program.
 //   BM_Floor_PosixSpawn/true        raw posix_spawn("/usr/bin/true") + waitpid():
@@ -28,7 +55,7 @@
 //                                   search, Boost.Process vfork+exec with
 //                                   concur's child set-up, wait. Reported
 //                                   against BM_Floor_PosixSpawn/true and
-//                                   BM_Floor_PosixSpawn (scripts/ratios.py).
+//                                   BM_Floor_PosixSpawn/rss_mib:0 (scripts/ratios.py).
 //   BM_Floor_SpawnCat/<size>        raw posix_spawn of cat with its stdin and
 //                                   stdout on two pipes, <size> bytes written
 //                                   and read back in a poll() loop, waitpid().
@@ -36,29 +63,34 @@
 //                                   .communicate(<size> bytes): the same work.
 //                                   bytes_per_second counts <size> per start.
 //
-// Goals (checked in the report, never asserted here):
+// Goals (checked in the report by scripts/ratios.py, never asserted here):
 //   BM_SubprocessRun/true      <= 1.5 x BM_Floor_PosixSpawn/true
 //   BM_PopenCommunicate/<size> <= 1.5 x BM_Floor_SpawnCat/<size>
-//   fork        <= 1.5 x BM_Floor_ForkExitWait (each at the same RSS)
-//   spawn       <= 1.5 x BM_Floor_PosixSpawn
-//   forkserver  <= 2   x BM_Floor_ForkExitWait
-//   forkserver and spawn at 1 GiB RSS <= 1.2 x their own 0-RSS figures
+//   fork        <= 1.5 x BM_Floor_ForkExitWait  (same rss_mib / threads)
+//   spawn       <= 1.5 x BM_Floor_PosixSpawn    (same rss_mib / threads)
+//   forkserver  <= 2   x BM_Floor_ForkExitWait/rss_mib:0 (the server is small)
+//   forkserver and spawn at every rss_mib <= 1.2 x their own rss_mib:0 figure
 //   (their cost must not grow with the parent's memory).
 //
-// benchmarks/peers/start_cost.py runs the same workloads on CPython and writes
-// the same names. The names are fixed: Google Benchmark would append
-// "/real_time" to every UseRealTime() benchmark, so main() installs reporters
-// that leave it out and applies --benchmark_filter to the names itself.
+// benchmarks/peers/start_cost.py runs the same workloads on CPython and names
+// its rows CPython_<name without "BM_">. The names are fixed: Google Benchmark
+// would append "/real_time" (or "/manual_time") to them, so main() installs
+// reporters that leave it out and applies --benchmark_filter to the names itself.
+//
+// Not pinned to a core: the child must be able to run on the other core while
+// the parent waits (results/README.md, "Pinning").
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -67,11 +99,13 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "concur/multiprocessing.hpp"
 #include "concur/subprocess.hpp"
+#include "concur/threading/event.hpp"
 #include "harness.hpp"
 
 extern char** environ;
@@ -83,17 +117,34 @@ namespace {
 void noop() {}
 CONCUR_REGISTER_TARGET(noop);
 
-constexpr std::size_t kRssBytes = std::size_t{1024} << 20;  // rss_mib:1024
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// BM_ProcessStartLatency's target: its first instruction stamps the time.
+void stamp_start(mp::RawValue<std::int64_t> stamp) { stamp.set_value(monotonic_ns()); }
+CONCUR_REGISTER_TARGET(stamp_start);
+
+constexpr std::size_t kRssMib[] = {0, 256, 1024};
+constexpr int kParentThreads[] = {1, 8};
+constexpr const char* kMethods[] = {"fork", "spawn", "forkserver"};
+// main()'s fd for BM_Floor_PosixSpawnLatency's stamp (a memfd dup2'ed there).
+constexpr int kStampFd = 3;
 const char* g_argv0 = "start_cost_benchmark";
 
-// Memory the parent holds, every page touched, for the rss_mib variants.
+// Memory the parent holds, every page touched, for the rss_mib rows. 4 KiB
+// pages (MADV_NOHUGEPAGE), so fork copies one page-table entry per 4 KiB
+// whatever the machine's transparent-huge-page setting.
 class Ballast {
  public:
   explicit Ballast(std::size_t bytes) : bytes_(bytes) {
     if (bytes_ == 0) return;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+    if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap ballast");
     data_ = static_cast<char*>(p);
+    madvise(data_, bytes_, MADV_NOHUGEPAGE);
     std::memset(data_, 1, bytes_);
     benchmark::DoNotOptimize(data_);
     benchmark::ClobberMemory();
@@ -103,10 +154,69 @@ class Ballast {
   }
   Ballast(const Ballast&) = delete;
   Ballast& operator=(const Ballast&) = delete;
+  std::size_t size() const { return bytes_; }
 
  private:
   std::size_t bytes_;
   char* data_ = nullptr;
+};
+
+// Makes the parent hold exactly `mib` MiB of ballast (0: none). Kept across
+// calls: Google Benchmark calls a row several times while it searches the
+// iteration count, and touching 1 GiB each time would cost more than the row.
+void hold_ballast(std::size_t mib) {
+  static std::unique_ptr<Ballast> held;
+  std::size_t bytes = mib << 20;
+  if (held && held->size() == bytes) return;
+  held.reset();
+  if (bytes != 0) held = std::make_unique<Ballast>(bytes);
+}
+
+// k threads that sleep in the parent while the object lives (threads:<k> rows).
+class IdleThreads {
+ public:
+  explicit IdleThreads(int k) {
+    for (int i = 0; i < k; ++i) threads_.emplace_back([this] { stop_.wait(); });
+  }
+  ~IdleThreads() {
+    stop_.set();
+    for (auto& t : threads_) t.join();
+  }
+  IdleThreads(const IdleThreads&) = delete;
+  IdleThreads& operator=(const IdleThreads&) = delete;
+
+ private:
+  concur::threading::Event stop_;
+  std::vector<std::thread> threads_;
+};
+
+// The multiprocessing logger at ERROR while the object lives: fork from a
+// threaded parent would log its warning once per start.
+class QuietLogger {
+ public:
+  QuietLogger() : level_(mp::get_logger().level()) { mp::get_logger().set_level(concur::logging::ERROR); }
+  ~QuietLogger() { mp::get_logger().set_level(level_); }
+  QuietLogger(const QuietLogger&) = delete;
+  QuietLogger& operator=(const QuietLogger&) = delete;
+
+ private:
+  int level_;
+};
+
+// The parent's state of one row: rss_mib:<N> or threads:<k>.
+struct Parent {
+  std::size_t rss_mib = 0;
+  int threads = 0;
+};
+
+// Holds the row's ballast and threads while it lives.
+class ParentState {
+ public:
+  explicit ParentState(Parent parent) : threads_(parent.threads) { hold_ballast(parent.rss_mib); }
+
+ private:
+  QuietLogger quiet_;
+  IdleThreads threads_;
 };
 
 // The wait status of pid, or -1 if waitpid fails.
@@ -122,9 +232,9 @@ void fail(benchmark::State& state, const std::string& what) {
   state.SkipWithError(what.c_str());
 }
 
-void BM_Floor_ForkExitWait(benchmark::State& state, std::size_t rss) {
+void BM_Floor_ForkExitWait(benchmark::State& state, Parent parent) {
   try {
-    Ballast ballast(rss);
+    ParentState held(parent);
     for (auto _ : state) {
       pid_t pid = fork();
       if (pid == 0) _exit(0);
@@ -137,17 +247,22 @@ void BM_Floor_ForkExitWait(benchmark::State& state, std::size_t rss) {
   }
 }
 
-void BM_Floor_PosixSpawn(benchmark::State& state) {
-  std::string arg0 = g_argv0;
-  std::string arg1 = "--concur-floor-exit";
-  char* child_argv[] = {arg0.data(), arg1.data(), nullptr};
-  for (auto _ : state) {
-    pid_t pid = 0;
-    int err = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, child_argv, environ);
-    if (err != 0) return fail(state, std::string("posix_spawn: ") + std::strerror(err));
-    if (wait_for(pid) != 0) return fail(state, "child did not exit with 0");
+void BM_Floor_PosixSpawn(benchmark::State& state, Parent parent) {
+  try {
+    ParentState held(parent);
+    std::string arg0 = g_argv0;
+    std::string arg1 = "--concur-floor-exit";
+    char* child_argv[] = {arg0.data(), arg1.data(), nullptr};
+    for (auto _ : state) {
+      pid_t pid = 0;
+      int err = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, child_argv, environ);
+      if (err != 0) return fail(state, std::string("posix_spawn: ") + std::strerror(err));
+      if (wait_for(pid) != 0) return fail(state, "child did not exit with 0");
+    }
+    state.SetItemsProcessed(state.iterations());
+  } catch (const std::exception& e) {
+    fail(state, e.what());
   }
-  state.SetItemsProcessed(state.iterations());
 }
 
 // One start+join of noop; false (and the benchmark skipped) on failure.
@@ -162,13 +277,14 @@ bool start_join(benchmark::State& state, const mp::Context& ctx) {
   return true;
 }
 
-void BM_ProcessStartJoin(benchmark::State& state, std::string method, std::size_t rss) {
+void BM_ProcessStartJoin(benchmark::State& state, std::string method, Parent parent) {
   try {
     const mp::Context& ctx = mp::get_context(method);
+    ParentState held(parent);
     // Warm-up outside the timed loop: starts the forkserver on first use and
-    // faults in the code paths of every method.
+    // faults in the code paths of every method. (The forkserver is a fresh
+    // image: it never inherits the ballast.)
     if (!start_join(state, ctx)) return;
-    Ballast ballast(rss);
     for (auto _ : state) {
       if (!start_join(state, ctx)) return;
     }
@@ -176,6 +292,103 @@ void BM_ProcessStartJoin(benchmark::State& state, std::string method, std::size_
   } catch (const std::exception& e) {
     fail(state, e.what());
   }
+}
+
+// One start of stamp_start, timed from just before start() to the child's
+// stamp; the join follows untimed. Returns the latency in ns, or -1 (and the
+// benchmark skipped) on failure.
+std::int64_t start_latency(benchmark::State& state, const mp::Context& ctx, mp::RawValue<std::int64_t>& stamp) {
+  stamp.set_value(0);
+  auto p = ctx.Process(stamp_start, stamp);
+  std::int64_t t0 = monotonic_ns();
+  p.start();
+  p.join();
+  if (p.exitcode() != 0 || stamp.value() == 0) {
+    fail(state, "the child did not stamp its start");
+    return -1;
+  }
+  return stamp.value() - t0;
+}
+
+void BM_ProcessStartLatency(benchmark::State& state, std::string method) {
+  try {
+    const mp::Context& ctx = mp::get_context(method);
+    hold_ballast(0);
+    mp::RawValue<std::int64_t> stamp(0);
+    if (start_latency(state, ctx, stamp) < 0) return;  // warm-up, as above
+    for (auto _ : state) {
+      std::int64_t ns = start_latency(state, ctx, stamp);
+      if (ns < 0) return;
+      state.SetIterationTime(static_cast<double>(ns) * 1e-9);
+    }
+    state.SetItemsProcessed(state.iterations());
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+
+void BM_Floor_ForkLatency(benchmark::State& state) {
+  hold_ballast(0);
+  void* page = mmap(nullptr, sizeof(std::int64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return fail(state, std::string("mmap: ") + std::strerror(errno));
+  auto* stamp = static_cast<volatile std::int64_t*>(page);
+  std::string error;
+  for (auto _ : state) {
+    *stamp = 0;
+    std::int64_t t0 = monotonic_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+      *stamp = monotonic_ns();
+      _exit(0);
+    }
+    if (pid < 0) {
+      error = std::string("fork: ") + std::strerror(errno);
+      break;
+    }
+    if (wait_for(pid) != 0 || *stamp == 0) {
+      error = "the forked child did not stamp its start";
+      break;
+    }
+    state.SetIterationTime(static_cast<double>(*stamp - t0) * 1e-9);
+  }
+  munmap(page, sizeof(std::int64_t));
+  if (!error.empty()) return fail(state, error);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Floor_PosixSpawnLatency(benchmark::State& state) {
+  hold_ballast(0);
+  int memfd = memfd_create("concur-floor-stamp", MFD_CLOEXEC);
+  if (memfd < 0) return fail(state, std::string("memfd_create: ") + std::strerror(errno));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, memfd, kStampFd);  // dup2 clears close-on-exec
+  std::string arg0 = g_argv0;
+  std::string arg1 = "--concur-floor-stamp";
+  char* child_argv[] = {arg0.data(), arg1.data(), nullptr};
+  std::string error;
+  for (auto _ : state) {
+    std::int64_t stamp = 0;
+    if (pwrite(memfd, &stamp, sizeof stamp, 0) != sizeof stamp) {
+      error = std::string("pwrite: ") + std::strerror(errno);
+      break;
+    }
+    pid_t pid = 0;
+    std::int64_t t0 = monotonic_ns();
+    if (int err = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, child_argv, environ); err != 0) {
+      error = std::string("posix_spawn: ") + std::strerror(err);
+      break;
+    }
+    if (wait_for(pid) != 0 || pread(memfd, &stamp, sizeof stamp, 0) != sizeof stamp || stamp == 0) {
+      error = "the spawned child did not stamp its start";
+      break;
+    }
+    state.SetIterationTime(static_cast<double>(stamp - t0) * 1e-9);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  close(memfd);
+  if (!error.empty()) return fail(state, error);
+  state.SetItemsProcessed(state.iterations());
 }
 
 // ---------------------------------------------------------------- subprocess
@@ -294,14 +507,22 @@ constexpr std::size_t kCommunicateSizes[] = {64, std::size_t{1} << 20, std::size
 using concur_bench::add;
 
 void register_benchmarks() {
-  add("BM_Floor_ForkExitWait", BM_Floor_ForkExitWait, std::size_t{0});
-  add("BM_Floor_ForkExitWait/rss_mib:1024", BM_Floor_ForkExitWait, kRssBytes);
-  add("BM_Floor_PosixSpawn", BM_Floor_PosixSpawn);
-  for (std::string m : {"fork", "spawn", "forkserver"}) {
-    add("BM_ProcessStartJoin/" + m, BM_ProcessStartJoin, m, std::size_t{0});
+  for (std::size_t mib : kRssMib) {
+    std::string rss = "/rss_mib:" + std::to_string(mib);
+    add("BM_Floor_ForkExitWait" + rss, BM_Floor_ForkExitWait, Parent{.rss_mib = mib});
+    add("BM_Floor_PosixSpawn" + rss, BM_Floor_PosixSpawn, Parent{.rss_mib = mib});
+    for (std::string m : kMethods) add("BM_ProcessStartJoin/" + m + rss, BM_ProcessStartJoin, m, Parent{.rss_mib = mib});
   }
-  for (std::string m : {"fork", "spawn", "forkserver"}) {
-    add("BM_ProcessStartJoin/" + m + "/rss_mib:1024", BM_ProcessStartJoin, m, kRssBytes);
+  for (int k : kParentThreads) {
+    std::string threads = "/threads:" + std::to_string(k);
+    add("BM_Floor_ForkExitWait" + threads, BM_Floor_ForkExitWait, Parent{.threads = k});
+    add("BM_Floor_PosixSpawn" + threads, BM_Floor_PosixSpawn, Parent{.threads = k});
+    for (std::string m : kMethods) add("BM_ProcessStartJoin/" + m + threads, BM_ProcessStartJoin, m, Parent{.threads = k});
+  }
+  concur_bench::add_manual_time("BM_Floor_ForkLatency", BM_Floor_ForkLatency);
+  concur_bench::add_manual_time("BM_Floor_PosixSpawnLatency", BM_Floor_PosixSpawnLatency);
+  for (std::string m : kMethods) {
+    concur_bench::add_manual_time("BM_ProcessStartLatency/" + m, BM_ProcessStartLatency, m);
   }
   add("BM_Floor_PosixSpawn/true", BM_Floor_PosixSpawnTrue);
   add("BM_SubprocessRun/true", BM_SubprocessRun);
@@ -314,8 +535,13 @@ void register_benchmarks() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Floor mode for BM_Floor_PosixSpawn: exit before anything else runs.
+  // Floor modes, before anything else runs: BM_Floor_PosixSpawn exits at
+  // once; BM_Floor_PosixSpawnLatency's child stamps its start into fd 3 first.
   if (argc > 1 && std::strcmp(argv[1], "--concur-floor-exit") == 0) _exit(0);
+  if (argc > 1 && std::strcmp(argv[1], "--concur-floor-stamp") == 0) {
+    std::int64_t now = monotonic_ns();
+    _exit(pwrite(kStampFd, &now, sizeof now, 0) == sizeof now ? 0 : 1);
+  }
   mp::bootstrap(argc, argv);
   g_argv0 = argv[0];
   return concur_bench::run(argc, argv, register_benchmarks);

@@ -18,15 +18,24 @@ import sys
 
 TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 
-# BM_ProcessStartJoin/<method>[/rss_mib:N] -> (floor, goal factor vs floor).
-# fork's floor is taken at the same RSS; forkserver's at 0 RSS (the server is small).
+# start_cost harness: BM_ProcessStartJoin/<method>/<rss_mib:N | threads:k>
+# -> (floor, goal factor vs floor, floor taken in the same parent state).
+# fork's and spawn's floors are taken with the same rss_mib / threads;
+# forkserver's at rss_mib:0 (the server is a small single-threaded process).
 FLOORS = {
     "fork": ("BM_Floor_ForkExitWait", 1.5, True),
-    "spawn": ("BM_Floor_PosixSpawn", 1.5, False),
+    "spawn": ("BM_Floor_PosixSpawn", 1.5, True),
     "forkserver": ("BM_Floor_ForkExitWait", 2.0, False),
 }
-# These must not grow with the parent's memory: <= 1.2 x their 0-RSS figure.
+# These must not grow with the parent's memory: at every rss_mib:N <= 1.2 x
+# their rss_mib:0 figure.
 RSS_FLAT = {"spawn": 1.2, "forkserver": 1.2}
+# BM_ProcessStartLatency/<method> -> its raw floor (no goal).
+LATENCY_FLOORS = {
+    "fork": "BM_Floor_ForkLatency",
+    "spawn": "BM_Floor_PosixSpawnLatency",
+    "forkserver": "BM_Floor_ForkLatency",
+}
 
 
 def has_rows(path):
@@ -192,7 +201,7 @@ def threading_goal(name, rows):
 
 # subprocess rows of start_cost (issue 6): concur's row -> (raw floor in the
 # same run, goal factor). BM_SubprocessRun/true is also shown against
-# BM_Floor_PosixSpawn (the spawn start method's floor, a larger image).
+# BM_Floor_PosixSpawn/rss_mib:0 (the spawn start method's floor, a larger image).
 SUBPROCESS_FLOORS = {"BM_SubprocessRun/true": ("BM_Floor_PosixSpawn/true", 1.5)}
 
 
@@ -208,9 +217,9 @@ def subprocess_goal(name, rows):
     checks = []
     if isinstance(mine, float) and isinstance(base, float):
         checks.append("≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS"))
-    spawn = rows.get("BM_Floor_PosixSpawn")
+    spawn = rows.get("BM_Floor_PosixSpawn/rss_mib:0")
     if name in SUBPROCESS_FLOORS and isinstance(mine, float) and isinstance(spawn, float):
-        checks.append("%.2f× BM_Floor_PosixSpawn" % (mine / spawn))
+        checks.append("%.2f× BM_Floor_PosixSpawn/rss_mib:0" % (mine / spawn))
     return floor, "; ".join(checks)
 
 
@@ -313,23 +322,31 @@ def goal_for(name, rows):
         floor, goal = special(name, rows)
         if floor:
             return floor, goal
-    m = re.fullmatch(r"BM_ProcessStartJoin/(\w+)(/rss_mib:\d+)?", name)
+    return start_cost_goal(name, rows)
+
+
+def start_cost_goal(name, rows):
+    """(floor, goal text) of BM_ProcessStartJoin/… and BM_ProcessStartLatency/… rows."""
+    m = re.fullmatch(r"BM_ProcessStartLatency/(\w+)", name)
+    if m:
+        return LATENCY_FLOORS.get(m.group(1)), ""
+    m = re.fullmatch(r"BM_ProcessStartJoin/(\w+)/(rss_mib:(\d+)|threads:\d+)", name)
     if not m or m.group(1) not in FLOORS:
         return None, ""
-    method, rss = m.group(1), m.group(2) or ""
-    floor, factor, same_rss = FLOORS[method]
-    if same_rss and rss:
-        floor += rss
-    mine = rows.get(name)
+    method, state = m.group(1), m.group(2)
+    floor, factor, same_state = FLOORS[method]
+    floor += "/" + (state if same_state else "rss_mib:0")
+    mine, base = rows.get(name), rows.get(floor)
+    bare = rows.get("BM_ProcessStartJoin/%s/rss_mib:0" % method)
     checks = []
-    base = rows.get(floor)
     if isinstance(mine, float) and isinstance(base, float):
         checks.append("≤%g× floor %s" % (factor, "ok" if mine <= factor * base else "MISS"))
-    if rss and method in RSS_FLAT:
-        flat = rows.get("BM_ProcessStartJoin/" + method)
-        if isinstance(mine, float) and isinstance(flat, float):
-            ok = mine <= RSS_FLAT[method] * flat
-            checks.append("≤%g× 0-RSS (%.3f×) %s" % (RSS_FLAT[method], mine / flat, "ok" if ok else "MISS"))
+    if state != "rss_mib:0" and isinstance(mine, float) and isinstance(bare, float):
+        if m.group(3) is not None and method in RSS_FLAT:
+            ok = mine <= RSS_FLAT[method] * bare
+            checks.append("≤%g× rss_mib:0 (%.3f×) %s" % (RSS_FLAT[method], mine / bare, "ok" if ok else "MISS"))
+        else:  # fork's growth with RSS, and every method's cost of parent threads: shown, no goal
+            checks.append("%.2f× rss_mib:0" % (mine / bare))
     return floor, "; ".join(checks)
 
 
