@@ -34,6 +34,8 @@
 #include "concur/errors.hpp"
 #include "concur/multiprocessing.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
+#include "concur/threading/event.hpp"
+#include "concur/threading/lock.hpp"
 #include "support/leak_checked.hpp"
 #include "support/proc_helpers.hpp"
 
@@ -52,6 +54,21 @@ int g_global = 0;  // set by the parent before start(); fork copies it, a fresh 
 
 void do_nothing() {}
 CONCUR_REGISTER_TARGET(do_nothing);
+
+// An in-process lock that a parent thread holds while the parent starts a
+// child (seed 001's "锁A"); the child reports "free" if it could take its copy
+// without blocking, "held" otherwise.
+concur::threading::Lock g_thread_lock;
+
+void report_thread_lock(std::string path) {
+  if (g_thread_lock.acquire(/*blocking=*/false)) {
+    g_thread_lock.release();
+    write_text(path, "free");
+  } else {
+    write_text(path, "held");
+  }
+}
+CONCUR_REGISTER_TARGET(report_thread_lock);
 
 void write_file(std::string path, std::string text) { write_text(path, text); }
 CONCUR_REGISTER_TARGET(write_file);
@@ -1102,6 +1119,32 @@ TEST_P(ProcessConformance, ForkFromAMultiThreadedParentWarnsOfDeadlocks) {
   } else {
     EXPECT_FALSE(contains(text, warning)) << "stderr was: " << text;
   }
+}
+
+// Seed 001 "如果X线程对锁A执行加锁操作后，Y线程执行了fork操作，则子进程中只会复制
+// Y线程。子进程中A锁的将不再会被释放": a lock another thread holds at start()
+// is copied locked into a forked child, whose acquire would deadlock (here it
+// does not block: blocking=false). spawn and forkserver children are fresh
+// images (CPython spawn.py re-imports __main__, forkserver forks from a
+// single-threaded server): their copy of the lock is new and free. The
+// example benchmarks/examples/fork_with_threads.cpp shows the fork hang itself.
+TEST_P(ProcessConformance, LockHeldByAnotherParentThreadIsHeldInAForkedChildAndFreeInAFreshImage) {
+  auto out = dir_.file("lock");
+  concur::threading::Event held, release;
+  std::thread holder([&] {
+    g_thread_lock.acquire();
+    held.set();
+    release.wait();
+    g_thread_lock.release();
+  });
+  held.wait();
+  auto p = ctx().Process(report_thread_lock, out);
+  p.start();
+  p.join(60s);
+  release.set();
+  holder.join();
+  ASSERT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(read_text(out), is_fork() ? "held" : "free");
 }
 
 // process.hpp "Arguments are converted to the target's parameter types";
