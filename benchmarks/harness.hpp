@@ -4,7 +4,7 @@
 // Google Benchmark 1.7 appends "/real_time" to every UseRealTime() benchmark
 // (and "/manual_time" to every UseManualTime() one)
 // and matches --benchmark_filter against that decorated name. concur's names
-// are fixed (e.g. BM_ProcessStartJoin/fork) because reports, peers and the
+// are fixed (e.g. BM_ProcessStartJoin/fork/rss_mib:0) because reports, peers and the
 // regression gate join on them, so the harness registers exact names
 // (add()), filters on them itself, and reports them unchanged.
 //

@@ -36,7 +36,7 @@
 // posix_spawn and hands it a serialized target; subprocess runs any program
 // and talks to it only through argv, env, cwd and the three standard streams.
 // BM_SubprocessRun/true in benchmarks/start_cost_benchmark.cpp is compared
-// with BM_Floor_PosixSpawn, the raw posix_spawn+waitpid floor of spawn.
+// with BM_Floor_PosixSpawn/rss_mib:0, the raw posix_spawn+waitpid floor of spawn.
 //
 // Thread-safety: poll(), wait(), send_signal(), terminate(), kill(),
 // returncode() and pid() may be called from any threads at once (reaping is
