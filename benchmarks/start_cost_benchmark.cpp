@@ -44,7 +44,7 @@
 // benchmark thread (the JSON's "threads" field is 1); <k> counts the parent's
 // idle threads, not Google Benchmark's threads (results/README.md).
 //
-// rss_mib:256 rows run in every profile (they add ~10 s to the quick one).
+// rss_mib:256 rows run in every profile (~3 s of the quick one).
 // The parent's ballast is kept between the calls Google Benchmark makes of one
 // row (its iteration-count search) and replaced when a row wants another size.
 //
