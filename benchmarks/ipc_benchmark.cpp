@@ -98,15 +98,18 @@ const std::vector<int>& harness_cpus() {
 }
 
 // With `pinned`, the parent runs on the first allowed CPU for the scope of
-// this object, and the child it forks meanwhile calls pin_child().
+// this object, and the child it forks meanwhile calls pin_child(). With
+// fewer than two CPUs allowed nothing is pinned: two processes pinned to one
+// CPU would only take turns.
+bool can_pin() { return harness_cpus().size() >= 2; }
 struct ParentPin {
   explicit ParentPin(bool pinned) {
-    if (pinned) pin.emplace(harness_cpus(), 0);
+    if (pinned && can_pin()) pin.emplace(harness_cpus(), 0);
   }
   std::optional<concur_bench::PinnedTo> pin;
 };
 void pin_child(bool pinned) {
-  if (pinned) concur_bench::pin_self(harness_cpus(), 1);
+  if (pinned && can_pin()) concur_bench::pin_self(harness_cpus(), 1);
 }
 
 void report(benchmark::State& state, std::int64_t size) {

@@ -101,8 +101,9 @@ IPC_PING_PONG_FLOORS = {
 }
 # Pinning (ipc_benchmark.cpp, results/README.md): the shared-memory rows run
 # pinned, the pipe rows unpinned; a control row in the other mode carries the
-# suffix "/unpinned" or "/pinned" and is compared with its floor in the same
-# mode (or the floor's only row).
+# suffix "/unpinned" or "/pinned". A row is compared with its floor's default
+# row, a control row with the floor's row in the control's mode (or the
+# floor's only row).
 IPC_PINNED = re.compile(r"BM_(SharedRing|Queue)/\d+|BM_Floor_ShmSpinPingPong|BM_PingPong/(queue|shared_ring)")
 
 
@@ -114,18 +115,20 @@ def ipc_mode(name):
     return name, bool(IPC_PINNED.fullmatch(name))
 
 
-def ipc_in_mode(base, pinned, rows):
-    """The row of `base` run in mode `pinned`, else base itself."""
-    other = base + ("/pinned" if pinned else "/unpinned")
-    return base if ipc_mode(base)[1] == pinned or other not in rows else other
+def ipc_floor_for(name, floor_base, rows):
+    """The row of floor_base that row `name` is compared with."""
+    base, pinned = ipc_mode(name)
+    other = floor_base + ("/pinned" if pinned else "/unpinned")
+    control = name != base and ipc_mode(floor_base)[1] != pinned
+    return other if control and other in rows else floor_base
 
 
 def ipc_goal(name, rows):
-    base, pinned = ipc_mode(name)
+    base, _ = ipc_mode(name)
     m = re.fullmatch(r"BM_PingPong/(\w+)", base)
     if m and m.group(1) in IPC_PING_PONG_FLOORS:
-        floor = ipc_in_mode(IPC_PING_PONG_FLOORS[m.group(1)], pinned, rows)
-        pipe_floor = ipc_in_mode("BM_Floor_PipePingPong", pinned, rows)
+        floor = ipc_floor_for(name, IPC_PING_PONG_FLOORS[m.group(1)], rows)
+        pipe_floor = ipc_floor_for(name, "BM_Floor_PipePingPong", rows)
         mine, pipe = rows.get(name), rows.get(pipe_floor)
         if floor == pipe_floor or not isinstance(mine, float) or not isinstance(pipe, float):
             return floor, ""
@@ -134,7 +137,7 @@ def ipc_goal(name, rows):
     if not m:
         return None, ""
     channel, size = m.group(1), int(m.group(2))
-    floor = ipc_in_mode("%s/%d" % (IPC_FLOORS[channel], size), pinned, rows)
+    floor = ipc_floor_for(name, "%s/%d" % (IPC_FLOORS[channel], size), rows)
     mine, floor_us = rows.get(name), rows.get(floor)
     checks = []
     for goal_size, kind, value in IPC_GOALS[channel]:
