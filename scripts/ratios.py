@@ -6,8 +6,10 @@
 For every <harness>.json in the directory (and its peer <harness>_cpython.json)
 prints a Markdown table: each benchmark's real time in µs, its ratio to the
 floor it can never beat (measured in the same run), its ratio to the CPython
-peer row of the same name, and the goal from the harness's header comment.
-With --benchmark_repetitions each figure is the median of the repetitions.
+peer's row for the same work (CPython_<name without BM_>, see peer_name), and
+the goal from the harness's header comment. With --benchmark_repetitions each
+figure is the median of the repetitions. A harness with pinning control rows
+(ipc) also gets a table of both pinning modes' medians and spreads.
 """
 
 import json
@@ -390,7 +392,7 @@ def main():
     if not harnesses:
         sys.exit("ratios.py: no harness results in %s" % run)
     print("× floor: time / the floor measured in the same run (lower is better, ≥ 1 expected).")
-    print("× CPython: time / the CPython peer's time for the same name (< 1: concur is faster).")
+    print("× CPython: time / the CPython peer's time for the same work (< 1: concur is faster).")
     for h in harnesses:
         table(h)
 
