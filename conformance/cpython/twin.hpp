@@ -23,8 +23,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <exception>
 #include <optional>
 #include <sstream>
@@ -37,6 +35,7 @@
 
 #include "concur/detail/type_name.hpp"
 #include "concur/errors.hpp"
+#include "concur/subprocess/args.hpp"
 
 namespace twin {
 
@@ -68,48 +67,18 @@ std::string py(T v) {
 template <class T>
   requires std::is_floating_point_v<T>
 std::string py(T v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  std::string out(buf, r.ptr);
-  if (out.find_first_of(".en") == std::string::npos) out += ".0";
-  return out;
+  return concur::subprocess::python_float_repr(static_cast<double>(v));
 }
 template <class T>
 std::string py(const std::optional<T>& v) {
   return v ? py(*v) : std::string("None");
 }
 
-namespace detail {
-inline std::string quoted(std::string_view s, const char* prefix) {
-  const char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
-  std::string out = prefix;
-  out += q;
-  for (unsigned char c : s) {
-    if (c == '\\' || c == static_cast<unsigned char>(q)) {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += q;
-  return out;
-}
-}  // namespace detail
 
-// repr(str) for ASCII text; repr(bytes).
-inline std::string repr(std::string_view s) { return detail::quoted(s, ""); }
-inline std::string bytes_repr(std::string_view s) { return detail::quoted(s, "b"); }
+// repr(str) (UTF-8 passes through, as Python prints it); repr(bytes). The
+// one implementation is concur's own (concur/subprocess/args.hpp).
+inline std::string repr(std::string_view s) { return concur::subprocess::python_repr(s); }
+inline std::string bytes_repr(std::string_view s) { return concur::subprocess::python_bytes_repr(s); }
 
 // repr(list): each element as repr() prints it.
 template <class Range>

@@ -357,10 +357,6 @@ class Popen::Sink {
     for (const auto& c : chunks_) out.append(c.data.get(), c.used);
     return out;
   }
-  void clear() noexcept {
-    chunks_.clear();
-    total_ = 0;
-  }
 
  private:
   struct Chunk {
@@ -757,12 +753,12 @@ Popen::Output Popen::communicate(std::optional<std::string_view> input, Timeout 
     throw TimeoutExpired(s.args, *timeout, partial(s.out, s.out_buf), partial(s.err, s.err_buf));
   }
 
-  // The outputs move out (no copy of a large capture); a later call returns
-  // empty outputs.
-  auto result = [&](const std::optional<File>& f, Sink& buf) -> std::optional<std::string> {
+  // The chunks are kept: a later call returns the same outputs again, as
+  // CPython's _fileobj2output lists outlive the call
+  // (conformance/cpython/subprocess_io). They are freed with the Popen.
+  auto result = [&](const std::optional<File>& f, const Sink& buf) -> std::optional<std::string> {
     if (!f) return std::nullopt;
     std::string r = buf.str();
-    buf.clear();
     return s.text ? universal_newlines(std::move(r)) : r;
   };
   return {result(s.out, s.out_buf), result(s.err, s.err_buf)};

@@ -28,7 +28,9 @@
 //    child. When the timeout passes it raises TimeoutExpired (with the output
 //    read so far) and leaves the child running: the seed's warning
 //    "如果超时到期,则子进程不会被终止". Calling communicate() again resumes:
-//    the output already read is kept and returned in full.
+//    the output already read is kept and returned in full. A call after
+//    communication completed returns the same outputs again (CPython keeps
+//    them too); they are held until the Popen is destroyed.
 //
 // Relation to concur::multiprocessing spawn: both start a fresh program
 // image (exec), so nothing of the parent's memory, threads or locks crosses.
