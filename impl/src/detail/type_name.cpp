@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace concur::detail {
@@ -19,6 +20,12 @@ std::string class_name(const std::type_info& type) {
   auto angle = full.find('<');
   auto colons = full.rfind("::", angle == std::string::npos ? full.npos : angle);
   return colons == std::string::npos ? full : full.substr(colons + 2);
+}
+
+std::string address_text(const void* p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", p);
+  return buf;
 }
 
 }  // namespace concur::detail

@@ -2,7 +2,6 @@
 #include "concur/futures/future.hpp"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
 
 #include "concur/detail/type_name.hpp"
@@ -174,9 +173,7 @@ std::string exception_class_name(const std::exception_ptr& e) {
 
 // CPython's Future.__repr__: "<Future at 0x7f... state=finished returned int>".
 std::string FutureCore::repr_locked() const {
-  char addr[32];
-  std::snprintf(addr, sizeof addr, "%#" PRIxPTR, reinterpret_cast<std::uintptr_t>(this));
-  std::string s = std::string("<Future at ") + addr + " state=";
+  std::string s = "<Future at " + concur::detail::address_text(this) + " state=";
   switch (state_) {
     case State::pending: s += "pending"; break;
     case State::running: s += "running"; break;

@@ -1,8 +1,6 @@
 // threading.Lock and threading.RLock (concur/threading/lock.hpp).
 #include "concur/threading/lock.hpp"
 
-#include <cstdio>
-
 #include "concur/errors.hpp"
 #include "concur/threading/thread.hpp"
 #include "timeouts.hpp"
@@ -10,14 +8,6 @@
 namespace concur::threading {
 
 namespace cd = concur::detail;
-
-namespace detail {
-std::string address_text(const void* p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%p", p);
-  return buf;
-}
-}  // namespace detail
 
 // ======================================================================= Lock
 

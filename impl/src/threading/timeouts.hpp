@@ -3,6 +3,7 @@
 #pragma once
 
 #include "concur/detail/futex.hpp"
+#include "concur/detail/type_name.hpp"
 #include "concur/errors.hpp"
 #include "concur/timeout.hpp"
 
@@ -21,6 +22,6 @@ inline concur::detail::Deadline lock_deadline(bool blocking, const Timeout& time
 }
 
 // The "<... at 0x7f...>" part of CPython's reprs.
-std::string address_text(const void* p);
+using concur::detail::address_text;
 
 }  // namespace concur::threading::detail

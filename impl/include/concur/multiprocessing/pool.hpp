@@ -23,7 +23,9 @@
 //    ValueError("Pool is still running") for join before close,
 //    ValueError("Number of processes must be at least 1"),
 //    ValueError("maxtasksperchild must be a positive int or None"),
-//    ValueError("Chunksize must be 1+, not N").
+//    ValueError("Chunksize must be 1+, not N") — for map/starmap too, where
+//    CPython 3.11 instead returns a list of None without running anything
+//    (a deliberate difference, declared in conformance/cpython/pool_errors).
 //  * maxtasksperchild: a worker exits after that many tasks (chunks) and is
 //    replaced by a new process (a new pid).
 //  * Beyond CPython: a worker that dies while running a task (SIGKILL,

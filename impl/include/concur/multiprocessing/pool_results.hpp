@@ -12,8 +12,9 @@
 //    timeout raises concur::multiprocessing::TimeoutError (a ProcessError,
 //    CPython's multiprocessing.TimeoutError), never the builtin TimeoutError.
 //    wait(timeout) returns quietly (check ready()).
-//  * successful() before ready() raises ValueError("<AsyncResult> not ready")
-//    (CPython: "{0!r} not ready").
+//  * successful() before ready() raises ValueError("<multiprocessing.pool.
+//    ApplyResult object at 0x...> not ready") (MapResult for map_async;
+//    CPython: "{0!r} not ready"; the address is the shared result state's).
 //  * callback / error_callback run once per job, in the thread that completes
 //    it (the pool's result handler thread for Pool, a worker thread for
 //    ThreadPool), BEFORE get() returns to any waiter, as in CPython. An
@@ -52,6 +53,7 @@
 #include <variant>
 #include <vector>
 
+#include "concur/detail/type_name.hpp"
 #include "concur/errors.hpp"
 #include "concur/multiprocessing/spawn.hpp"
 #include "concur/serialization.hpp"
@@ -154,9 +156,13 @@ class MapState final : public ValueSink<S> {
     std::lock_guard lock(mu_);
     return cv_.wait_for([this] { return ready_; }, timeout);
   }
-  bool successful(const char* repr) {
+  // `class_name`: CPython's result class, for the "{0!r} not ready" text.
+  bool successful(const char* class_name) {
     std::lock_guard lock(mu_);
-    if (!ready_) throw ValueError(std::string(repr) + " not ready");
+    if (!ready_) {
+      throw ValueError(std::string("<multiprocessing.pool.") + class_name + " object at " +
+                       concur::detail::address_text(this) + "> not ready");
+    }
     return success_;
   }
   // Waits, then returns the value or rethrows the error.
@@ -294,8 +300,9 @@ class AsyncResult {
   // Waits until ready or the timeout passes.
   void wait(Timeout timeout = std::nullopt) const { (void)state().wait(timeout); }
   bool ready() const { return state().ready(); }
-  // Precondition: ready() (ValueError "<AsyncResult> not ready" otherwise).
-  bool successful() const { return state().successful("<multiprocessing.pool.ApplyResult>"); }
+  // Precondition: ready() (ValueError "<multiprocessing.pool.ApplyResult
+  // object at 0x...> not ready" otherwise).
+  bool successful() const { return state().successful("ApplyResult"); }
 
   // For the pools: a fresh state for one call.
   static AsyncResult make(Callback cb, ErrorCallback ecb) {
@@ -335,7 +342,7 @@ class MapResult {
   std::vector<S> get(Timeout timeout = std::nullopt) const { return state().get(timeout); }
   void wait(Timeout timeout = std::nullopt) const { (void)state().wait(timeout); }
   bool ready() const { return state().ready(); }
-  bool successful() const { return state().successful("<multiprocessing.pool.MapResult>"); }
+  bool successful() const { return state().successful("MapResult"); }
 
   // For the pools: chunk i holds the items from offsets[i] on.
   static MapResult make(std::vector<std::size_t> offsets, std::size_t length, Callback cb, ErrorCallback ecb) {
