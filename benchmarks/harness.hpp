@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <regex>
 #include <string>
@@ -135,6 +136,50 @@ class PinnedTo {
   bool saved_ok_ = false;
 };
 
+// ---- the regression gate's hooks (scripts/compare) -------------------------
+
+// CONCUR_BENCH_INJECT_DELAY_US (a CMake cache variable, default 0, never set
+// by scripts/bench's normal build): microseconds of CPU time that ONE
+// benchmark burns in every iteration (ipc's BM_Pipe/65536, whose timing
+// thread uses about 7.5 µs of CPU a message, so 2 µs is the ~25 % the gate's
+// injected-regression test must catch: benchmarks/gate/trials). It tests the
+// gate, it is not a benchmark: every harness reports it in its context
+// ("concur_inject_delay_us") and scripts/compare warns about it.
+#ifndef CONCUR_BENCH_INJECT_DELAY_US
+#define CONCUR_BENCH_INJECT_DELAY_US 0
+#endif
+inline constexpr double kInjectDelayUs = CONCUR_BENCH_INJECT_DELAY_US;
+
+// Busy work for kInjectDelayUs of this thread's CPU time (nothing in a normal
+// build). CPU time, not wall time: a descheduled spin would otherwise cost
+// less than asked on a busy machine.
+inline void injected_delay() {
+  if constexpr (kInjectDelayUs > 0) {
+    auto now = [] {
+      timespec ts{};
+      ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+    };
+    const double end = now() + kInjectDelayUs;
+    while (now() < end) {
+    }
+  }
+}
+
+// The build type of concur's code in this harness, reported as the context
+// key "concur_build_type" (benchlib's Run.debug_build() refuses to gate an
+// unoptimised build): CMAKE_BUILD_TYPE ("None" when empty), passed by
+// benchmarks/CMakeLists.txt; outside that build, from NDEBUG.
+inline const char* build_type() {
+#ifdef CONCUR_BENCH_BUILD_TYPE
+  return CONCUR_BENCH_BUILD_TYPE;
+#elif defined(NDEBUG)
+  return "Release";
+#else
+  return "Debug";
+#endif
+}
+
 // The value of --<flag>=<value> in argv, or `fallback`.
 inline std::string_view flag_value(int argc, char** argv, std::string_view flag, std::string_view fallback) {
   std::string_view result = fallback;
@@ -192,6 +237,8 @@ inline int run(int argc, char** argv, void (*register_benchmarks)()) {
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("concur_build_type", build_type());
+  if (kInjectDelayUs > 0) benchmark::AddCustomContext("concur_inject_delay_us", std::to_string(kInjectDelayUs));
   benchmark::RunSpecifiedBenchmarks(display.get(), file.get());
   benchmark::Shutdown();
   return 0;

@@ -206,8 +206,9 @@ def load_file(run, path, harness, source):
                 b.counters.setdefault(k, []).append(float(v))
 
 
-def load_run(path):
-    """Reads a run directory (or a single Google Benchmark JSON file)."""
+def load_run(path, peers=True):
+    """Reads a run directory (or a single Google Benchmark JSON file); with
+    peers=False the CPython peers' <harness>_cpython.json files are skipped."""
     path = pathlib.Path(path)
     run = Run(path)
     if path.is_file():
@@ -229,6 +230,8 @@ def load_run(path):
         if p.name == "environment.json" or p.name.startswith("report"):
             continue
         cpython = p.stem.endswith("_cpython")
+        if cpython and not peers:
+            continue
         harness = p.stem[:-len("_cpython")] if cpython else p.stem
         load_file(run, p, harness, "cpython" if cpython else "concur")
         found = True
