@@ -223,7 +223,7 @@ class Gate(unittest.TestCase):
 
     def test_overlapping_samples_are_too_much_spread(self):
         base = [10, 11, 30, 9, 12, 10.5, 31, 9.5]
-        cand = [12, 13, 8, 35, 12.5, 9, 13.5, 11]      # median +16 %, overlapping
+        cand = [13, 14, 8, 35, 13.5, 9, 14.5, 12]      # +15 % (Hodges-Lehmann), overlapping
         code, text, v = self.run_gate(*self.pair({"h": rows_for("BM_A", base)}, {"h": rows_for("BM_A", cand)}))
         self.assertEqual(code, 2, text)
         self.assertIn("too much spread", v["BM_A"]["note"])
@@ -286,29 +286,29 @@ class Gate(unittest.TestCase):
     def test_floor_normalized_discounts_a_slower_machine(self):
         # The candidate machine is 30 % slower: the benchmark and its floor both.
         def rows(scale):
-            return {"start_cost": rows_for("BM_Floor_ForkExitWait", spread(100 * scale, 8)) +
-                    rows_for("BM_ProcessStartJoin/fork", spread(150 * scale, 8)) +
+            return {"start_cost": rows_for("BM_Floor_ForkExitWait/rss_mib:0", spread(100 * scale, 8)) +
+                    rows_for("BM_ProcessStartJoin/fork/rss_mib:0", spread(150 * scale, 8)) +
                     rows_for("BM_Unfloored", spread(7, 8))}
         base, cand = self.pair(rows(1.0), rows(1.3))
         code, text, v = self.run_gate(base, cand)
         self.assertEqual(code, 1, text)
-        self.assertEqual(v["BM_ProcessStartJoin/fork"]["verdict"], "regression")
+        self.assertEqual(v["BM_ProcessStartJoin/fork/rss_mib:0"]["verdict"], "regression")
         code, text, v = self.run_gate(base, cand, "--floor-normalized")
         self.assertEqual(code, 0, text)
-        self.assertEqual(v["BM_ProcessStartJoin/fork"]["basis"], "÷ BM_Floor_ForkExitWait")
-        self.assertAlmostEqual(v["BM_ProcessStartJoin/fork"]["change"], 0.0, places=6)
-        self.assertEqual(v["BM_Floor_ForkExitWait"]["verdict"], "floor")     # shown, not gated
-        self.assertAlmostEqual(v["BM_Floor_ForkExitWait"]["change"], 0.3, places=6)
+        self.assertEqual(v["BM_ProcessStartJoin/fork/rss_mib:0"]["basis"], "÷ BM_Floor_ForkExitWait/rss_mib:0")
+        self.assertAlmostEqual(v["BM_ProcessStartJoin/fork/rss_mib:0"]["change"], 0.0, places=6)
+        self.assertEqual(v["BM_Floor_ForkExitWait/rss_mib:0"]["verdict"], "floor")     # shown, not gated
+        self.assertAlmostEqual(v["BM_Floor_ForkExitWait/rss_mib:0"]["change"], 0.3, places=6)
         self.assertEqual(v["BM_Unfloored"]["basis"], "raw")                  # no floor: raw
         toml = self.dir / "raw.toml"
         toml.write_text('[[benchmark]]\nmatch = "BM_ProcessStartJoin/.*"\nfloor_normalized = false\n')
         code, text, v = self.run_gate(base, cand, "--floor-normalized", "--config", str(toml))
         self.assertEqual(code, 1, text)                                       # configured raw
-        self.assertEqual(v["BM_ProcessStartJoin/fork"]["basis"], "raw (configured)")
+        self.assertEqual(v["BM_ProcessStartJoin/fork/rss_mib:0"]["basis"], "raw (configured)")
         # A real regression relative to the floor is still caught.
         slow = rows(1.3)
-        slow["start_cost"] = (rows_for("BM_Floor_ForkExitWait", spread(130, 8)) +
-                              rows_for("BM_ProcessStartJoin/fork", spread(150 * 1.3 * 1.25, 8)) +
+        slow["start_cost"] = (rows_for("BM_Floor_ForkExitWait/rss_mib:0", spread(130, 8)) +
+                              rows_for("BM_ProcessStartJoin/fork/rss_mib:0", spread(150 * 1.3 * 1.25, 8)) +
                               rows_for("BM_Unfloored", spread(7, 8)))
         base, cand = self.pair(rows(1.0), slow)
         code, text, v = self.run_gate(base, cand, "--floor-normalized")
