@@ -149,13 +149,27 @@ TEST_P(ProcessPoolExecutorTest, WorkerDeathBreaksThePool) {
                                             "anymore"));
 }
 
-// A failing initializer ends the worker: the pool breaks (CPython).
+// A failing initializer ends the worker: the pool breaks (CPython). The
+// workers start at the first submit(), so that submit() returns its future,
+// which fails; later submits raise.
 TEST_P(ProcessPoolExecutorTest, FailingInitializerBreaksThePool) {
   fu::ProcessPoolExecutor e(opts(1), fail_init);
-  // The worker may die before or after submit(): either submit() or the
-  // future raises BrokenProcessPool.
-  EXPECT_THROW(e.submit(getpid_task).result(30s), fu::BrokenProcessPool);
-  EXPECT_THROW(e.submit(getpid_task).result(30s), fu::BrokenProcessPool);
+  auto first = e.submit(getpid_task);
+  EXPECT_TRUE(raises<fu::BrokenProcessPool>([&] { first.result(30s); },
+                                            "A process in the process pool was terminated abruptly while the future "
+                                            "was running or pending."));
+  EXPECT_THROW(e.submit(getpid_task), fu::BrokenProcessPool);
+}
+
+// process.py _start_executor_manager_thread: the worker processes start at
+// the first submit(), not in the constructor.
+TEST_P(ProcessPoolExecutorTest, WorkersStartAtTheFirstSubmit) {
+  fu::ProcessPoolExecutor e(opts(2));
+  EXPECT_TRUE(mp::active_children().empty());
+  EXPECT_GT(e.submit(getpid_task).result(30s), 0);
+  EXPECT_EQ(mp::active_children().size(), 2u);
+  e.shutdown();
+  EXPECT_TRUE(mp::active_children().empty());
 }
 
 // At most max_workers + 1 calls are handed to workers; the rest stay

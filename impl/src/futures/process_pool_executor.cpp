@@ -27,6 +27,7 @@ void check_executor_options(const ProcessPoolExecutorOptions& o, multiprocessing
   config.maxtasks = o.max_tasks_per_child;
   config.max_inflight = static_cast<std::size_t>(config.processes) + 1;  // EXTRA_QUEUED_CALLS = 1
   config.break_on_worker_loss = true;
+  config.start_on_first_submit = true;
 }
 
 }  // namespace detail

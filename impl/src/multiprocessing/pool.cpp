@@ -440,14 +440,10 @@ class PoolCore {
     wake_r_ = std::move(wr);
     wake_w_ = std::move(ww);
     std::lock_guard lock(mu_);
-    try {
-      for (int i = 0; i < cfg_.processes; ++i) start_worker_locked();
-    } catch (...) {
-      for (auto& w : workers_) {
-        w->proc->terminate();
-        w->proc->join();
-      }
-      throw;
+    if (cfg_.start_on_first_submit) {
+      handler_done_ = true;  // nothing to wait for until the first submit
+    } else {
+      start_locked();
     }
   }
 
@@ -455,9 +451,8 @@ class PoolCore {
   // come from a (possibly) single-threaded parent.
   // PoolHandle's destructor terminates and joins before the core goes.
   void start_handler() {
-    handler_ = std::make_unique<threading::Thread>(threading::ThreadOptions{.daemon = true},
-                                                   [this] { handler_main(); });
-    handler_->start();
+    std::lock_guard lock(mu_);
+    if (started_) start_handler_locked();
   }
 
   StartMethod method() const { return method_; }
@@ -477,6 +472,10 @@ class PoolCore {
     {
       std::lock_guard lock(mu_);
       check_running_locked();
+      if (!started_) {
+        start_locked();
+        start_handler_locked();
+      }
       const std::uint64_t job = next_job_++;
       sink->fn_name = ref.name;
       for (std::uint32_t i = 0; i < chunks.size(); ++i) {
@@ -577,6 +576,29 @@ class PoolCore {
   void join_handler() {
     std::lock_guard g(join_mu_);
     if (handler_ && handler_->is_alive() && threading::get_ident() != *handler_->ident()) handler_->join();
+  }
+
+  // Starts the first workers (all or none).
+  void start_locked() {
+    try {
+      for (int i = 0; i < cfg_.processes; ++i) start_worker_locked();
+    } catch (...) {
+      for (auto& w : workers_) {
+        w->proc->terminate();
+        w->proc->join();
+      }
+      workers_.clear();
+      throw;
+    }
+    started_ = true;
+  }
+
+  // The handler thread waits for mu_ before it looks at anything.
+  void start_handler_locked() {
+    handler_done_ = false;
+    handler_ = std::make_unique<threading::Thread>(threading::ThreadOptions{.daemon = true},
+                                                   [this] { handler_main(); });
+    handler_->start();
   }
 
   void start_worker_locked() {
@@ -919,6 +941,7 @@ class PoolCore {
   std::string broken_reason_;
   bool closing_sent_ = false;
   bool handler_done_ = false;
+  bool started_ = false;  // the first workers were started
   bool terminated_ = false;
   std::deque<Pending> backlog_;
   std::vector<std::unique_ptr<Worker>> workers_;

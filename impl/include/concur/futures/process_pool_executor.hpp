@@ -11,6 +11,11 @@
 //    spawn/forkserver; serializable arguments and results), the same
 //    per-worker shared-memory channels, initializer/initargs crossing like
 //    Process arguments.
+//  * The worker processes (and the handler thread) start at the first
+//    submit() or map(), as CPython 3.11 starts them in
+//    _start_executor_manager_thread; so the first submit() always returns
+//    its future, even when the initializer fails (the future then fails with
+//    BrokenProcessPool, conformance/cpython/futures_executor_initializer).
 //  * submit(fn, args...) returns a Future (future.hpp). At most
 //    max_workers + 1 calls are handed to workers at a time (CPython's call
 //    queue); a future becomes RUNNING when handed over and can be cancelled

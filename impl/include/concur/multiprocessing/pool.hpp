@@ -173,6 +173,11 @@ struct PoolConfig {
   // (max_workers + 1), and a lost worker breaks the pool.
   std::optional<std::size_t> max_inflight;
   bool break_on_worker_loss = false;
+  // concurrent.futures: the workers (and the handler thread) start at the
+  // first submit, not in the constructor (CPython 3.11's
+  // _start_executor_manager_thread), so a failing initializer breaks the
+  // pool only after the first submit() returned its future.
+  bool start_on_first_submit = false;
 };
 
 // The untyped engine behind Pool and ProcessPoolExecutor (pool.cpp).
