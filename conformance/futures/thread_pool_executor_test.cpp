@@ -40,6 +40,31 @@ TEST(ThreadPoolExecutor, SeedPrimesGivesTheSeedsAnswers) {
   EXPECT_EQ(got, want);
 }
 
+// Seed 001 concurrent.futures / seed 003 线程池: `with ThreadPoolExecutor(3)
+// as executor:` — leaving the block is shutdown(wait=True): every submitted
+// call, queued ones included, has run when the scope ends.
+TEST(ThreadPoolExecutor, LeavingTheScopeWaitsForEverySubmittedCall) {
+  std::atomic<int> done{0};
+  std::vector<fu::Future<int>> futures;
+  {
+    fu::ThreadPoolExecutor executor(3);
+    for (int i = 0; i < 9; ++i) {
+      futures.push_back(executor.submit(
+          [&done](int x) {
+            std::this_thread::sleep_for(30ms);
+            done.fetch_add(1);
+            return x * x;
+          },
+          i));
+    }
+  }
+  EXPECT_EQ(done.load(), 9);
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_TRUE(futures[static_cast<std::size_t>(i)].done());
+    EXPECT_EQ(futures[static_cast<std::size_t>(i)].result(), i * i);
+  }
+}
+
 // thread.py: max_workers <= 0 raises ValueError; submit after shutdown
 // raises RuntimeError.
 TEST(ThreadPoolExecutor, ErrorsFollowCPython) {

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -86,6 +87,15 @@ CONCUR_REGISTER_TARGET(seed_test);
 //       w.send("[子进程]老爸,咱们完了,老妈一直在门口~")
 void seed_test_simplex(Connection w) { w.send("[子进程]老爸,咱们完了,老妈一直在门口~"); }
 CONCUR_REGISTER_TARGET(seed_test_simplex);
+
+// Seed 001 进程通信/管道:
+//   def f(conn): conn.send([42, None, 'hello']); conn.close()
+using SeedList = std::tuple<int, std::optional<std::string>, std::string>;
+void seed001_send_list_and_close(Connection conn) {
+  conn.send(SeedList{42, std::nullopt, "hello"});
+  conn.close();
+}
+CONCUR_REGISTER_TARGET(seed001_send_list_and_close);
 
 void send_big(Connection w, std::size_t size) { w.send_bytes(std::string(size, 'x')); }
 CONCUR_REGISTER_TARGET(send_big);
@@ -809,6 +819,19 @@ TEST_P(PipeProcessConformance, SeedDuplexExamplePrintsBothMessagesInOrder) {
       SubprocessOptions{}.capture_stdout(out));
   EXPECT_TRUE(res.exited_ok()) << res.describe() << "\n" << read_text(out);
   EXPECT_EQ(read_text(out), "[子进程]老爸,老妈回来记得喊我一下~\n[父进程]滚犊子,赶紧写作业,不然我得跪方便面!\n");
+}
+
+// Seed 001 进程通信/管道: parent_conn, child_conn = Pipe(); the child sends
+// [42, None, 'hello'] and closes its end; parent_conn.recv() returns it
+// (prints "[42, None, 'hello']"); p.join().
+TEST_P(PipeProcessConformance, Seed001ChildSendsAListAndClosesTheParentReceivesIt) {
+  auto [parent_conn, child_conn] = mp::Pipe();
+  auto p = ctx().Process(seed001_send_list_and_close, child_conn);
+  p.start();
+  ASSERT_TRUE(parent_conn.poll(30s));
+  EXPECT_EQ(parent_conn.recv<SeedList>(), (SeedList{42, std::nullopt, "hello"}));
+  p.join(30s);
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 // Seed 004 §1.5 second example: Pipe(duplex=False), the child only writes,

@@ -408,6 +408,22 @@ TEST_F(ContextConformance, ForkserverPreloadWithUnknownNameRaisesValueError) {
 void put_hello(mp::Queue<std::string> q) { q.put("hello"); }
 CONCUR_REGISTER_TARGET(put_hello);
 
+// Seed 001 进程创建: "fork 上下文创建的锁不能传递给通过 spawn 或 forkserver
+// 上下文启动的进程". The child reports whether it could take the lock within
+// the timeout (it cannot while the parent holds it) and, once the parent has
+// released it, takes and releases it.
+void probe_lock(mp::Lock lock, mp::Queue<std::string> out, mp::Queue<std::string> in) {
+  out.put(lock.acquire(true, 0.2) ? "acquired while held" : "blocked while held");
+  in.get(true, 30s);  // the parent released the lock
+  if (!lock.acquire(true, 30.0)) {
+    out.put("could not acquire after release");
+    return;
+  }
+  lock.release();
+  out.put("acquired after release");
+}
+CONCUR_REGISTER_TARGET(probe_lock);
+
 class ContextFactories : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ContextFactories, SeedGetContextQueueExamplePrintsHello) {
@@ -417,6 +433,25 @@ TEST_P(ContextFactories, SeedGetContextQueueExamplePrintsHello) {
   p.start();
   EXPECT_EQ(q.get(true, 30s), "hello");
   p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+// Seed 001 warns that in CPython objects from different contexts must not be
+// mixed (a fork-context lock given to a spawn child). concur's shared objects
+// do not depend on the context that made them (context.hpp), so a Lock made
+// by the fork context is one lock with a child started by any method.
+TEST_P(ContextFactories, ALockMadeByTheForkContextWorksInAChildOfEveryMethod) {
+  auto lock = mp::get_context("fork").Lock();
+  auto out = mp::get_context("fork").Queue<std::string>();
+  auto in = mp::get_context("fork").Queue<std::string>();
+  ASSERT_TRUE(lock.acquire());
+  auto p = mp::get_context(GetParam()).Process(probe_lock, lock, out, in);
+  p.start();
+  EXPECT_EQ(out.get(true, 30s), "blocked while held");
+  lock.release();
+  in.put("released");
+  EXPECT_EQ(out.get(true, 30s), "acquired after release");
+  p.join(30s);
   EXPECT_EQ(p.exitcode(), 0);
 }
 

@@ -178,6 +178,20 @@ CONCUR_REGISTER_TARGET(exit_through_std_exception_handler);
 void raise_value_error(std::string message) { throw concur::ValueError(message); }
 CONCUR_REGISTER_TARGET(raise_value_error);
 
+// Seed 003 "一个进程可多次合并，但不可并入自身": the child tries to join itself
+// and records what happened.
+void join_self(std::string path) {
+  try {
+    mp::current_process().join(std::chrono::milliseconds(10));
+    write_text(path, "joined");
+  } catch (const concur::AssertionError& e) {
+    write_text(path, std::string("AssertionError:") + e.what());
+  } catch (const std::exception& e) {
+    write_text(path, std::string("other:") + e.what());
+  }
+}
+CONCUR_REGISTER_TARGET(join_self);
+
 void segfault() {
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
@@ -822,6 +836,36 @@ TEST_P(ProcessConformance, JoinBeforeStartRaisesCanOnlyJoinAStartedProcess) {
   auto p = ctx().Process(do_nothing);
   EXPECT_TRUE(raises<concur::AssertionError>([&] { p.join(); }, "can only join a started process"));
   EXPECT_TRUE(raises<concur::AssertionError>([&] { p.join(0.1s); }, "can only join a started process"));
+}
+
+// Seed 003 创建进程 ⚠️3 "一个进程可多次合并": join() of an ended child may be
+// repeated (popen_fork.py wait() returns the cached returncode), with or
+// without a timeout, and does not block.
+TEST_P(ProcessConformance, ProcessMayBeJoinedManyTimes) {
+  auto p = ctx().Process(exit_with, 3);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 3);
+  auto t0 = std::chrono::steady_clock::now();
+  p.join();
+  p.join(5s);
+  p.join(0s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(p.exitcode(), 3);
+}
+
+// Seed 003 创建进程 ⚠️3 "但不可并入自身，会导致死锁": a process joining itself
+// fails instead of deadlocking, in the child (process.py join():
+// assert self._parent_pid == os.getpid(), 'can only join a child process')
+// and in the main process (_MainProcess has no parent pid).
+TEST_P(ProcessConformance, AProcessCannotJoinItself) {
+  EXPECT_TRUE(raises<concur::AssertionError>([] { mp::current_process().join(); }, "can only join a child process"));
+  auto out = dir_.file("out");
+  auto p = ctx().Process(join_self, out);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(read_text(out), "AssertionError:can only join a child process");
 }
 
 // process.py close(): ValueError while the child is still running.

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -45,6 +47,11 @@ void intro_child(mp::Queue<std::string> to_parent, mp::Queue<std::string> to_chi
   to_parent.put("child got: " + to_child.get(true, 30s));
 }
 CONCUR_REGISTER_TARGET(intro_child);
+
+// Seed 001 进程通信/队列 (and seed 003): [42, None, 'hello'] as a C++ value.
+using SeedList = std::tuple<int, std::optional<std::string>, std::string>;
+void seed001_put_list(mp::Queue<SeedList> q) { q.put(SeedList{42, std::nullopt, "hello"}); }
+CONCUR_REGISTER_TARGET(seed001_put_list);
 
 using Item = std::pair<int, int>;  // (producer, sequence number)
 
@@ -133,6 +140,17 @@ std::string py_repr(const SeedItem& item) {
 // ---------------------------------------------------------------- one process
 
 // Seed 004 "进程间通信1", line for line; the transcript is the seed's output.
+// Seed 003 多进程之间的通信/队列: q.put([42, None, 'hello']); q.get() returns
+// it; the queue is first-in first-out.
+TEST(QueueConformance, FifoOrderAndItemsRoundTrip) {
+  mp::Queue<SeedList> q(0);
+  q.put(SeedList{42, std::nullopt, "hello"});
+  q.put(SeedList{1, std::string("x"), "second"});
+  EXPECT_EQ(q.get(true, 5s), (SeedList{42, std::nullopt, "hello"}));
+  EXPECT_EQ(q.get(true, 5s), (SeedList{1, std::string("x"), "second"}));
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(QueueConformance, SeedProgramQueueOfThreeTranscript) {
   concur_test::TempDir dir;
   const std::string out = dir.file("stdout");
@@ -481,6 +499,17 @@ class QueueAcrossProcesses : public ::testing::TestWithParam<std::string> {
  protected:
   const mp::Context& ctx() const { return mp::get_context(GetParam()); }
 };
+
+// Seed 001 进程通信/队列: def f(q): q.put([42, None, 'hello']); the parent's
+// q.get() prints "[42, None, 'hello']"; then p.join().
+TEST_P(QueueAcrossProcesses, Seed001ChildPutsAListAndTheParentGetsIt) {
+  mp::Queue<SeedList> q(0);
+  auto p = ctx().Process(seed001_put_list, q);
+  p.start();
+  EXPECT_EQ(q.get(true, 30s), (SeedList{42, std::nullopt, "hello"}));
+  p.join(30s);
+  EXPECT_EQ(p.exitcode(), 0);
+}
 
 // Seed 004 intro example: child and parent exchange one message each way.
 TEST_P(QueueAcrossProcesses, SeedIntroParentAndChildExchangeMessages) {
