@@ -413,9 +413,9 @@ CONCUR_REGISTER_TARGET(put_hello);
 // the timeout (it cannot while the parent holds it) and, once the parent has
 // released it, takes and releases it.
 void probe_lock(mp::Lock lock, mp::Queue<std::string> out, mp::Queue<std::string> in) {
-  out.put(lock.acquire(true, 0.2) ? "acquired while held" : "blocked while held");
+  out.put(lock.acquire(true, 200ms) ? "acquired while held" : "blocked while held");
   in.get(true, 30s);  // the parent released the lock
-  if (!lock.acquire(true, 30.0)) {
+  if (!lock.acquire(true, 30s)) {
     out.put("could not acquire after release");
     return;
   }
