@@ -424,6 +424,21 @@ void probe_lock(mp::Lock lock, mp::Queue<std::string> out, mp::Queue<std::string
 }
 CONCUR_REGISTER_TARGET(probe_lock);
 
+// Seed 004 进程拓展 上下文系, the official example:
+//   mp.set_start_method('spawn'); q = mp.Queue()
+//   p = mp.Process(target=foo, args=(q,)); p.start(); print(q.get()); p.join()
+// prints "hello"; the plain Process is started by spawn.
+TEST_F(ContextConformance, SeedSetStartMethodSpawnQueueExamplePrintsHello) {
+  mp::set_start_method("spawn");
+  mp::Queue<std::string> q(0);
+  mp::Process p(put_hello, q);
+  p.start();
+  EXPECT_EQ(q.get(true, 30s), "hello");
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(mp::get_start_method(), "spawn");
+}
+
 class ContextFactories : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ContextFactories, SeedGetContextQueueExamplePrintsHello) {
