@@ -25,7 +25,11 @@
 //  * IMapIterator (imap, ordered) yields results in submission order as soon
 //    as each one is available; the unordered variant (imap_unordered) yields
 //    them in completion order. A failed task raises its error from next() at
-//    its position; iteration then continues with the next chunk.
+//    its position; iteration then continues with the next chunk. (CPython
+//    does so for chunksize=1; with chunksize > 1 its imap returns a
+//    generator, which is finished once it raised, so the later results are
+//    lost. concur keeps one rule for every chunksize: a deliberate
+//    difference, declared in conformance/cpython/pool_imap.)
 //
 // Thread-safety: every member may be called from any thread; copies are
 // handles to one shared state. Lifetime: a result outlives its pool; a
