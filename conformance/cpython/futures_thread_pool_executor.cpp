@@ -61,6 +61,14 @@ int main() {
   line("max_workers=0: ", describe([] { fu::ThreadPoolExecutor ex(0); }));
   line("max_workers=-1: ", describe([] { fu::ThreadPoolExecutor ex(-1); }));
   {
+    fu::ThreadPoolExecutor ex(1);
+    line("default thread name: ", ex.submit([] { return th::current_thread().name(); }).result());
+  }
+  {
+    fu::ThreadPoolExecutor ex(1);
+    line("second executor's thread name: ", ex.submit([] { return th::current_thread().name(); }).result());
+  }
+  {
     fu::ThreadPoolExecutor ex(3);
     std::vector<fu::Future<int>> futures;
     for (int i = 0; i < 6; ++i) futures.push_back(ex.submit(square, i));

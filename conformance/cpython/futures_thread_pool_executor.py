@@ -34,6 +34,10 @@ def thread_name(_):
 if __name__ == "__main__":
     line("max_workers=0: ", describe(lambda: ThreadPoolExecutor(max_workers=0)))
     line("max_workers=-1: ", describe(lambda: ThreadPoolExecutor(max_workers=-1)))
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        line("default thread name: ", ex.submit(lambda: threading.current_thread().name).result())
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        line("second executor's thread name: ", ex.submit(lambda: threading.current_thread().name).result())
     with ThreadPoolExecutor(max_workers=3) as ex:
         futures = [ex.submit(square, i) for i in range(6)]
         line("submit results: ", [f.result() for f in futures])
