@@ -1,9 +1,12 @@
 // Twin of threading_semaphore.py: threading.Semaphore and BoundedSemaphore —
 // counting, release(n), argument errors, over-release, reprs (seed 001
 // "信号量"; CPython Lib/threading.py class Semaphore, BoundedSemaphore).
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "concur/threading.hpp"
 #include "twin.hpp"
@@ -57,6 +60,27 @@ int main() {
   t.start();
   z.release();
   t.join();
+
+  // release(n) lets exactly n of three waiters through.
+  {
+    th::Semaphore w(0);
+    std::vector<bool> got;
+    th::Lock guard;
+    std::vector<std::unique_ptr<th::Thread>> waiters;
+    for (int i = 0; i < 3; ++i) {
+      waiters.push_back(std::make_unique<th::Thread>([&] {
+        const bool ok = w.acquire(true, 1.0s);
+        std::lock_guard g(guard);
+        got.push_back(ok);
+      }));
+    }
+    for (auto& t : waiters) t->start();
+    w.release(2);
+    for (auto& t : waiters) t->join();
+    std::sort(got.begin(), got.end());
+    const std::string r = w.repr();
+    line("release(2) with three waiters: ", twin::list(got), " value after: ", r.substr(r.rfind('=') + 1));
+  }
 
   th::BoundedSemaphore b(2);
   line("Bounded repr: ", b.repr());

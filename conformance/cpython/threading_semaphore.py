@@ -44,6 +44,23 @@ if __name__ == "__main__":
     z.release()
     t.join()
 
+    # release(n) lets exactly n of three waiters through.
+    w = threading.Semaphore(0)
+    got = []
+    guard = threading.Lock()
+
+    def waiter():
+        ok = w.acquire(timeout=1.0)
+        with guard:
+            got.append(ok)
+    waiters = [threading.Thread(target=waiter) for _ in range(3)]
+    for t in waiters:
+        t.start()
+    w.release(2)
+    for t in waiters:
+        t.join()
+    line("release(2) with three waiters: ", sorted(got), " value after: ", repr(w).rsplit("=", 1)[1])
+
     b = threading.BoundedSemaphore(2)
     line("Bounded repr: ", repr(b))
     line("Bounded release at full: ", describe(b.release))
