@@ -480,6 +480,7 @@ TEST_F(PipeConformance, RecvBytesIntoTooShortBufferRaisesBufferTooShortWithTheWh
     FAIL() << "no BufferTooShort";
   } catch (const concur::BufferTooShort& e) {
     EXPECT_EQ(e.bytes(), "0123456789");
+    EXPECT_STREQ(e.what(), "b'0123456789'");  // str(e): the repr of args[0]
     const concur::ProcessError& base = e;  // multiprocessing.BufferTooShort is a ProcessError
     (void)base;
   }

@@ -133,7 +133,7 @@ TEST_P(LoggingConformance, SeedLogToStderrExampleProducesTheDocumentedRecords) {
   auto lines = split_lines(err());
   std::string child = "Process-1";
   std::smatch m;
-  if (lines.size() > 4 && std::regex_match(lines[4], m, std::regex(R"(\[INFO/(Process-[0-9]+)\] .*)"))) child = m[1];
+  if (lines.size() > 4 && std::regex_match(lines[4], m, std::regex(R"(\[INFO/((?:Fork|Spawn|ForkServer)?Process-[0-9]+)\] .*)"))) child = m[1];
   const std::string c = R"(\[INFO/)" + child + R"(\] )";
   EXPECT_TRUE(lines_match(lines, {
                                      R"(\[INFO/MainProcess\] 我是通用格式)",

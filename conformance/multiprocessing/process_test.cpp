@@ -351,6 +351,11 @@ class ProcessConformance : public ::testing::TestWithParam<std::string>, public 
  protected:
   const mp::Context& ctx() const { return mp::get_context(GetParam()); }
   bool is_fork() const { return GetParam() == "fork"; }
+  // CPython's class of ctx.Process (context.py): ForkProcess, SpawnProcess,
+  // ForkServerProcess; its default names and repr use it.
+  std::string cls() const {
+    return GetParam() == "fork" ? "ForkProcess" : GetParam() == "spawn" ? "SpawnProcess" : "ForkServerProcess";
+  }
   void SetUp() override { record_baseline(); }
   void TearDown() override { check_leaks(GetParam() == "forkserver"); }
 
@@ -638,13 +643,15 @@ TEST_P(ProcessConformance, SentinelIsCloseOnExec) {
 // ============================================================ names
 
 // process.py: _process_counter = itertools.count(1); the default name is
-// 'Process-%d' with the next counter value, taken at construction.
+// '%s-%d' % (type(self).__name__, next counter value), taken at construction:
+// Process-N for multiprocessing.Process, ForkProcess-N etc. for ctx.Process
+// (context.py; twin conformance/cpython/process_names).
 TEST_P(ProcessConformance, DefaultNamesAreProcessNWithIncreasingN) {
   auto a = ctx().Process(do_nothing);
   auto b = ctx().Process(do_nothing);
   std::smatch ma, mb;
-  ASSERT_TRUE(std::regex_match(a.name(), ma, std::regex("Process-([0-9]+)"))) << a.name();
-  ASSERT_TRUE(std::regex_match(b.name(), mb, std::regex("Process-([0-9]+)"))) << b.name();
+  ASSERT_TRUE(std::regex_match(a.name(), ma, std::regex(cls() + "-([0-9]+)"))) << a.name();
+  ASSERT_TRUE(std::regex_match(b.name(), mb, std::regex(cls() + "-([0-9]+)"))) << b.name();
   EXPECT_EQ(std::stoi(mb[1]), std::stoi(ma[1]) + 1);
   mp::Process c(do_nothing);
   std::smatch mc;
@@ -783,19 +790,19 @@ TEST_P(ProcessConformance, NonDaemonicChildrenAreJoinedWhenTheParentExits) {
 TEST_P(ProcessConformance, ReprFollowsCPythonFormat) {
   const std::string parent = pid_str(::getpid());
   auto p = ctx().Process(wait_for_file, dir_.file("never"), 30.0);
-  EXPECT_EQ(p.repr(), "<Process name='" + p.name() + "' parent=" + parent + " initial>");
+  EXPECT_EQ(p.repr(), "<" + cls() + " name='" + p.name() + "' parent=" + parent + " initial>");
   p.start();
   const std::string pid = pid_str(p.pid().value_or(0));
-  EXPECT_EQ(p.repr(), "<Process name='" + p.name() + "' pid=" + pid + " parent=" + parent + " started>");
+  EXPECT_EQ(p.repr(), "<" + cls() + " name='" + p.name() + "' pid=" + pid + " parent=" + parent + " started>");
   p.terminate();
   p.join();
   EXPECT_EQ(p.repr(),
-            "<Process name='" + p.name() + "' pid=" + pid + " parent=" + parent + " stopped exitcode=-SIGTERM>");
+            "<" + cls() + " name='" + p.name() + "' pid=" + pid + " parent=" + parent + " stopped exitcode=-SIGTERM>");
   std::ostringstream os;
   os << p;
   EXPECT_EQ(os.str(), p.repr());
   p.close();
-  EXPECT_EQ(p.repr(), "<Process name='" + p.name() + "' parent=" + parent + " closed>");
+  EXPECT_EQ(p.repr(), "<" + cls() + " name='" + p.name() + "' parent=" + parent + " closed>");
 }
 
 // process.py __repr__: exitcode=0 for a normal end, -SIGKILL after kill(),
@@ -803,16 +810,16 @@ TEST_P(ProcessConformance, ReprFollowsCPythonFormat) {
 TEST_P(ProcessConformance, ReprShowsExitcodeAndDaemonFlag) {
   const std::string parent = pid_str(::getpid());
   auto d = ctx().Process({.name = "d", .daemon = true}, do_nothing);
-  EXPECT_EQ(d.repr(), "<Process name='d' parent=" + parent + " initial daemon>");
+  EXPECT_EQ(d.repr(), "<" + cls() + " name='d' parent=" + parent + " initial daemon>");
   d.start();
   d.join();
   EXPECT_EQ(d.repr(),
-            "<Process name='d' pid=" + pid_str(d.pid().value_or(0)) + " parent=" + parent + " stopped exitcode=0 daemon>");
+            "<" + cls() + " name='d' pid=" + pid_str(d.pid().value_or(0)) + " parent=" + parent + " stopped exitcode=0 daemon>");
   auto k = ctx().Process({.name = "k", .daemon = std::nullopt}, wait_for_file, dir_.file("never"), 30.0);
   k.start();
   k.kill();
   k.join();
-  EXPECT_EQ(k.repr(), "<Process name='k' pid=" + pid_str(k.pid().value_or(0)) + " parent=" + parent +
+  EXPECT_EQ(k.repr(), "<" + cls() + " name='k' pid=" + pid_str(k.pid().value_or(0)) + " parent=" + parent +
                           " stopped exitcode=-SIGKILL>");
 }
 

@@ -29,6 +29,7 @@
 namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 using concur_test::raises;
+using concur_test::raises_containing;
 using concur_test::seconds_since;
 using Clock = std::chrono::steady_clock;
 
@@ -275,11 +276,11 @@ TEST(QueueConformance, PutAndGetAfterCloseRaiseValueError) {
   q.put(1);
   mp::Queue<int> copy = q;
   q.close();
-  EXPECT_TRUE(raises<concur::ValueError>([&] { q.put(2); }, "Queue is closed"));
-  EXPECT_TRUE(raises<concur::ValueError>([&] { q.get(); }, "Queue is closed"));
-  EXPECT_TRUE(raises<concur::ValueError>([&] { q.get_nowait(); }, "Queue is closed"));
+  EXPECT_TRUE(raises_containing<concur::ValueError>([&] { q.put(2); }, {"Queue <multiprocessing.queues.Queue object at 0x", "> is closed"}));
+  EXPECT_TRUE(raises_containing<concur::ValueError>([&] { q.get(); }, {"Queue <multiprocessing.queues.Queue object at 0x", "> is closed"}));
+  EXPECT_TRUE(raises_containing<concur::ValueError>([&] { q.get_nowait(); }, {"Queue <multiprocessing.queues.Queue object at 0x", "> is closed"}));
   // A copy is the same Python object: closed too.
-  EXPECT_TRUE(raises<concur::ValueError>([&] { copy.put_nowait(2); }, "Queue is closed"));
+  EXPECT_TRUE(raises_containing<concur::ValueError>([&] { copy.put_nowait(2); }, {"Queue <multiprocessing.queues.Queue object at 0x", "> is closed"}));
   // The observers still work (CPython 3.11 keeps the reader open).
   EXPECT_EQ(q.qsize(), 1u);
   EXPECT_FALSE(q.empty());
@@ -288,7 +289,7 @@ TEST(QueueConformance, PutAndGetAfterCloseRaiseValueError) {
 // CPython: join_thread asserts the queue is closed ("Queue %r not closed").
 TEST(QueueConformance, JoinThreadRequiresCloseAndThenReturnsAtOnce) {
   mp::Queue<int> q(0);
-  EXPECT_TRUE(raises<concur::AssertionError>([&] { q.join_thread(); }, "Queue not closed"));
+  EXPECT_TRUE(raises_containing<concur::AssertionError>([&] { q.join_thread(); }, {"Queue <multiprocessing.queues.Queue object at 0x", "> not closed"}));
   q.put(1);
   q.cancel_join_thread();  // no feeder: nothing to cancel
   q.close();

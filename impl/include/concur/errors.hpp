@@ -177,11 +177,11 @@ class EOFError : public std::runtime_error {
 
 // multiprocessing.BufferTooShort: Connection::recv_bytes_into got a message
 // longer than the buffer. The message was consumed; bytes() holds all of it
-// (CPython's e.args[0]).
+// (CPython's e.args[0]), and what() is CPython's str(e): its repr, b'...'.
 class BufferTooShort : public ProcessError {
  public:
   explicit BufferTooShort(std::string message)
-      : ProcessError("message of " + std::to_string(message.size()) + " bytes does not fit in the buffer"),
+      : ProcessError(subprocess::python_bytes_repr(message)),
         bytes_(std::make_shared<const std::string>(std::move(message))) {}
   const std::string& bytes() const noexcept { return *bytes_; }
 

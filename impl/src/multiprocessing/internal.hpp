@@ -98,6 +98,7 @@ int decode_wait_status(int status) noexcept;
 // the pickled Process object).
 struct ChildPayload {
   std::string forced_start_method;  // the parent's fixed default, if any
+  std::string context_method;       // ctx.Process: that context's method, else empty
   std::string class_name;           // registered Process subclass, or empty
   std::string class_state;
   std::string target_name;  // registered target, or empty
@@ -114,7 +115,7 @@ struct ChildPayload {
 
   template <class A>
   void serialize(A& ar) {
-    ar(forced_start_method, class_name, class_state, target_name, target_args, name, identity, daemon, parent_pid,
+    ar(forced_start_method, context_method, class_name, class_state, target_name, target_args, name, identity, daemon, parent_pid,
        parent_name, log_level, log_to_stderr, fd_count, tracker_slot);
   }
 };

@@ -20,6 +20,7 @@
 
 #include "concur/detail/inheritance.hpp"
 #include "concur/detail/type_name.hpp"
+#include "concur/multiprocessing/context.hpp"
 #include "concur/multiprocessing/logging.hpp"
 #include "concur/multiprocessing/resource_tracker.hpp"
 #include "internal.hpp"
@@ -233,6 +234,7 @@ ChildPayload ProcessAccess::make_payload(const Process& p) {
   pl.log_level = get_logger().level();
   pl.log_to_stderr = get_logger().has_stderr_handler();
   if (auto m = get_start_method(true)) pl.forced_start_method = std::string(*m);
+  if (p.context_) pl.context_method = std::string(p.context_->get_start_method());
   // CPython popen_spawn_posix / forkserver: the child shares the parent's
   // resource tracker (started now if need be), so a segment a child creates
   // lives until the whole program is done, not just the child.
@@ -254,6 +256,10 @@ int ProcessAccess::bootstrap_child(Process& self, std::string parent_name, pid_t
   }
   forkserver_after_fork();
   context_after_fork();
+  // CPython _bootstrap: a ForkProcess / SpawnProcess / ForkServerProcess
+  // (ctx.Process) fixes its context's method as the child's default; a plain
+  // Process keeps the parent's default (inherited, or from the payload).
+  if (self.context_) set_start_method(self.context_->get_start_method(), true);
   ParentProcess parent;
   parent.name_ = std::move(parent_name);
   parent.pid_ = parent_pid;
@@ -532,9 +538,25 @@ std::optional<pid_t> Process::pid() const {
   return popen_->pid();
 }
 
+namespace {
+// type(self).__name__. A plain Process made by ctx.Process is CPython's
+// ForkProcess, SpawnProcess or ForkServerProcess (context.py); a subclass
+// keeps its own name.
+std::string process_class_name(const Process& p, const Context* ctx) {
+  if (ctx && typeid(p) == typeid(Process)) {
+    switch (ctx->start_method()) {
+      case StartMethod::fork: return "ForkProcess";
+      case StartMethod::spawn: return "SpawnProcess";
+      case StartMethod::forkserver: return "ForkServerProcess";
+    }
+  }
+  return concur::detail::class_name(typeid(p));
+}
+}  // namespace
+
 const std::string& Process::name() const {
   if (!name_) {
-    std::string n = concur::detail::class_name(typeid(*this)) + "-";
+    std::string n = process_class_name(*this, context_) + "-";
     for (std::size_t i = 0; i < identity_.size(); ++i) {
       if (i) n += ':';
       n += std::to_string(identity_[i]);
@@ -582,7 +604,7 @@ std::string Process::repr() const {
     status = exitcode ? "stopped" : "started";
   }
   std::string out = "<";
-  out += is_main_ ? "_MainProcess" : concur::detail::class_name(typeid(*this));
+  out += is_main_ ? "_MainProcess" : process_class_name(*this, context_);
   out += " name='" + name() + "'";
   if (popen_) out += " pid=" + std::to_string(popen_->pid());
   out += " parent=" + (is_main_ ? std::string("None") : std::to_string(parent_pid_));
@@ -625,8 +647,9 @@ void ParentProcess::join(Timeout timeout) const {
 }
 
 std::string ParentProcess::repr() const {
-  return "<_ParentProcess name='" + name_ + "' parent=" + std::to_string(pid_) + " " +
-         (is_alive() ? "started" : "stopped") + ">";
+  // CPython's _ParentProcess has _parent_pid None and no Popen, so
+  // BaseProcess.__repr__ always reports it as "parent=None unknown".
+  return "<_ParentProcess name='" + name_ + "' parent=None unknown>";
 }
 
 // ---- module functions ------------------------------------------------------

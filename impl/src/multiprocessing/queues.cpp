@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "concur/detail/futex.hpp"
+#include "concur/detail/type_name.hpp"
 
 namespace concur::multiprocessing::detail {
 
@@ -96,10 +97,15 @@ bool QueueCore::closed() const noexcept {
   return pid != 0 && pid == static_cast<long>(::getpid());
 }
 
+std::string QueueCore::repr() const {
+  return std::string("<multiprocessing.queues.") + type_name() + " object at " + concur::detail::address_text(this) +
+         ">";
+}
+
 void QueueCore::check_open() const {
   if (closed_in_.load(std::memory_order_relaxed) == 0 || !closed()) return;
   if (kind_ == QueueKind::simple) throw OSError("handle is closed");
-  throw ValueError("Queue is closed");
+  throw ValueError("Queue " + repr() + " is closed");
 }
 
 void QueueCore::send(std::string_view message, bool block, const Timeout& timeout) {

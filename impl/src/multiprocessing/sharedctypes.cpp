@@ -1,5 +1,6 @@
 #include "concur/multiprocessing/sharedctypes.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace concur::multiprocessing::sharedctypes_detail {
@@ -41,8 +42,30 @@ void check_typecode(std::string_view typecode, char expected, const char* expect
   }
 }
 
-void throw_no_lock(const std::string& raw_name) {
-  throw AttributeError("'" + raw_name + "' object has no attribute 'get_lock'");
+void throw_no_lock(const std::string& raw_name, const char* attribute) {
+  throw AttributeError("'" + raw_name + "' object has no attribute '" + attribute + "'");
+}
+
+std::string wchar_repr(wchar_t c) {
+  // The character as UTF-8, quoted as Python's repr quotes a str.
+  std::string utf8;
+  auto u = static_cast<std::uint32_t>(c);
+  if (u < 0x80) {
+    utf8 += static_cast<char>(u);
+  } else if (u < 0x800) {
+    utf8 += static_cast<char>(0xC0 | (u >> 6));
+    utf8 += static_cast<char>(0x80 | (u & 0x3F));
+  } else if (u < 0x10000) {
+    utf8 += static_cast<char>(0xE0 | (u >> 12));
+    utf8 += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (u & 0x3F));
+  } else {
+    utf8 += static_cast<char>(0xF0 | (u >> 18));
+    utf8 += static_cast<char>(0x80 | ((u >> 12) & 0x3F));
+    utf8 += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (u & 0x3F));
+  }
+  return subprocess::python_repr(utf8);
 }
 
 void throw_invalid_index() { throw IndexError("invalid index"); }

@@ -167,6 +167,7 @@ void ProcessAccess::restore(Process& p, const ChildPayload& pl) {
   p.identity_ = pl.identity;
   p.daemon_ = pl.daemon;
   p.parent_pid_ = pl.parent_pid;
+  if (!pl.context_method.empty()) p.context_ = &get_context(pl.context_method);
   if (!pl.target_name.empty()) {
     const TargetEntry* t = find_target(pl.target_name);
     if (!t) throw PicklingError("target '" + pl.target_name + "' is not registered in the child");

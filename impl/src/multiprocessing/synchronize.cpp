@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <system_error>
 
 #include "concur/multiprocessing/process.hpp"
 
@@ -168,7 +170,8 @@ RLock::RLock() : SemLock(Kind::rlock, 1, 1) {}
 
 namespace {
 std::uint32_t checked_initial(long long value) {
-  if (value < 0) throw ValueError("semaphore initial value must be >= 0");
+  // CPython: sem_open() refuses a negative value with EINVAL (OSError).
+  if (value < 0) throw std::system_error(EINVAL, std::generic_category(), "sem_open");
   if (value > INT_MAX) throw ValueError("semaphore initial value is larger than SEM_VALUE_MAX");
   return static_cast<std::uint32_t>(value);
 }
@@ -178,6 +181,19 @@ Semaphore::Semaphore(long long value) : SemLock(Kind::semaphore, checked_initial
 
 Semaphore::Semaphore(Kind kind, long long value)
     : SemLock(kind, checked_initial(value), checked_initial(value)) {}
+
+std::string SemLock::repr() const {
+  switch (sem_state(block_)->kind) {
+    case kLock:
+    case kRLock:
+      return lock_repr();
+    case kBounded:
+      return "<BoundedSemaphore(value=" + std::to_string(get_value_impl()) +
+             ", maxvalue=" + std::to_string(maxvalue_impl()) + ")>";
+    default:
+      return "<Semaphore(value=" + std::to_string(get_value_impl()) + ")>";
+  }
+}
 
 std::string Semaphore::repr() const { return "<Semaphore(value=" + std::to_string(get_value()) + ")>"; }
 

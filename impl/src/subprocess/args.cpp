@@ -55,10 +55,16 @@ std::string python_float_repr(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  // Python's repr uses fixed notation for 1e-4 <= |x| < 1e16 and exponent
+  // notation outside (float_repr_style 'short'), with the shortest digits
+  // that round-trip. to_chars' plain shortest form would pick whichever text
+  // is shorter ("1e+05" for 100000.0), so the notation is chosen here.
+  const double a = std::fabs(x);
+  const bool fixed = a == 0 || (a >= 1e-4 && a < 1e16);
+  auto r = fixed ? std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed)
+                 : std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
   std::string s(buf, r.ptr);
-  // Python's repr switches to exponent notation at 1e16 and below 1e-4;
-  // to_chars' shortest form agrees on the digits. Add ".0" to integral values.
+  // Add ".0" to integral values.
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
   return s;
 }

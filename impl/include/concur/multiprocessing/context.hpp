@@ -22,7 +22,9 @@
 //    references to it never dangle.
 //
 // Thread-safety: all functions are thread-safe. Fork-safety: children inherit
-// the start-method setting under every method.
+// the start-method setting under every method; a child of ctx.Process (a
+// ForkProcess, SpawnProcess or ForkServerProcess) has that context's method
+// as its default instead (CPython process.py _bootstrap).
 #pragma once
 
 #include <optional>

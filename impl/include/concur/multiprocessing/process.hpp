@@ -18,7 +18,10 @@
 //    printed to stderr as "Process <name>:" and the exception), and the code
 //    of a thrown concur::SystemExit.
 //  * Default names are CPython's: "<ClassName>-1", "<ClassName>-2", ... in the
-//    main process and "Process-1:1" for the first child of Process-1.
+//    main process and "Process-1:1" for the first child of Process-1. A
+//    Process made by ctx.Process() is named, and repr()'d, after CPython's
+//    class for that context: "ForkProcess-1", "SpawnProcess-2",
+//    "ForkServerProcess-3".
 //  * Every started child is reaped: by join(), is_alive()/exitcode() once it
 //    has ended, active_children(), or at normal exit of the parent, which
 //    terminates daemonic children and then joins all children (CPython's
@@ -275,6 +278,7 @@ class ParentProcess {
   // Readable once the parent has ended (a pidfd, opened on first use and
   // owned by concur); -1 if the parent had already ended by then.
   int sentinel() const;
+  // "<_ParentProcess name='MainProcess' parent=None unknown>", as CPython prints it.
   std::string repr() const;
 
  private:

@@ -33,12 +33,14 @@
 //    before the timeout. As in CPython, a non-blocking get raises Empty also
 //    when another reader holds the reader lock.
 //  * close(): this handle — and every copy of it in this process, as with a
-//    Python reference — can no longer put or get: ValueError("Queue is
-//    closed") (CPython: f"Queue {self!r} is closed"). Other processes are not
+//    Python reference — can no longer put or get: ValueError(f"Queue {self!r}
+//    is closed") as CPython, e.g. "Queue <multiprocessing.queues.Queue object
+//    at 0x55d0c3a1e2b0> is closed" (the address of the handle group's shared
+//    state in this process). Other processes are not
 //    affected; items already put stay receivable by them. A forked child
 //    starts with an open handle (CPython resets _closed after fork).
-//  * join_thread(): AssertionError("Queue not closed") unless closed (as
-//    CPython); otherwise returns at once: there is no feeder thread to join.
+//  * join_thread(): AssertionError(f"Queue {self!r} not closed") unless
+//    closed (as CPython); otherwise returns at once: there is no feeder thread to join.
 //    cancel_join_thread(): does nothing. DELIBERATE IMPROVEMENT over CPython:
 //    an item is in shared memory when put() returns, so a process may exit
 //    (or be killed) right after put() without losing the item and without
@@ -143,7 +145,9 @@ class QueueCore {
 
   void close() noexcept;
   bool closed() const noexcept;
-  void check_open() const;  // ValueError("Queue is closed") / OSError for SimpleQueue
+  void check_open() const;  // ValueError("Queue <...> is closed") / OSError for SimpleQueue
+  // CPython's repr: "<multiprocessing.queues.Queue object at 0x...>".
+  std::string repr() const;
 
   void task_done();
   void join();
@@ -255,7 +259,7 @@ class Queue : public detail::QueueHandle {
       : QueueHandle(detail::QueueKind::queue, maxsize, ring_capacity) {}
 
   // Raises queue::Full when no room comes before the timeout (block=false:
-  // at once); ValueError("Queue is closed") after close().
+  // at once); ValueError("Queue <repr> is closed") after close().
   void put(const T& obj, bool block = true, Timeout timeout = {}) {
     detail::QueueCore& c = core();
     c.check_open();
@@ -265,7 +269,7 @@ class Queue : public detail::QueueHandle {
   void put_nowait(const T& obj) { put(obj, false); }
 
   // Raises queue::Empty when no item comes before the timeout (block=false:
-  // at once); ValueError("Queue is closed") after close().
+  // at once); ValueError("Queue <repr> is closed") after close().
   T get(bool block = true, Timeout timeout = {}) {
     detail::QueueCore& c = core();
     c.check_open();
@@ -282,10 +286,10 @@ class Queue : public detail::QueueHandle {
 
   // Closes this handle (and its copies in this process) for put and get.
   void close() { core().close(); }
-  // AssertionError("Queue not closed") unless close() was called; otherwise
+  // AssertionError("Queue <repr> not closed") unless close() was called; otherwise
   // returns at once (no feeder thread; nothing is ever left unflushed).
   void join_thread() {
-    if (!core().closed()) throw AssertionError("Queue not closed");
+    if (!core().closed()) throw AssertionError("Queue " + core().repr() + " not closed");
   }
   // Does nothing: there is no feeder thread whose flush could be cancelled.
   void cancel_join_thread() { (void)core(); }

@@ -23,7 +23,8 @@
 //    the caller holds get_lock() around both (seed 004's example).
 //  * lock=false gives the raw object behind the same interface: get_lock(),
 //    acquire() and release() then throw AttributeError("'c_int' object has no
-//    attribute 'get_lock'"), as the raw ctypes object does in CPython. (A
+//    attribute 'get_lock'") ('acquire', 'release'), as the raw ctypes object
+//    does in CPython. (A
 //    runtime error rather than a distinct type, so `lock` stays a run-time
 //    argument as in Python; RawValue/RawArray are the compile-time raw types.)
 //  * Array indexing accepts Python's negative indices; out of range throws
@@ -60,6 +61,7 @@
 
 #include "concur/detail/inheritance.hpp"
 #include "concur/detail/shared_block.hpp"
+#include "concur/detail/type_name.hpp"
 #include "concur/errors.hpp"
 #include "concur/multiprocessing/synchronize.hpp"
 
@@ -120,16 +122,24 @@ void check_typecode_for(std::string_view typecode) {
   check_typecode(typecode, typecode_of<T>(), ctype_name<T>());
 }
 
-[[noreturn]] void throw_no_lock(const std::string& raw_name);
+// AttributeError("'c_int' object has no attribute 'get_lock'"), naming the
+// attribute used (get_lock, acquire or release).
+[[noreturn]] void throw_no_lock(const std::string& raw_name, const char* attribute = "get_lock");
+// ctypes' repr of a c_wchar value: c_wchar('x').
+std::string wchar_repr(wchar_t c);
 [[noreturn]] void throw_invalid_index();
 [[noreturn]] void throw_wrong_slice_size();
 
+// The value as ctypes' repr shows it: c_char(b'x'), c_wchar('x'), c_byte(-5).
 template <class T>
 std::string format_item(const T& v) {
-  if constexpr (std::is_arithmetic_v<T>) {
+  if constexpr (std::is_same_v<T, char>) {
+    return subprocess::python_bytes_repr(std::string_view(&v, 1));
+  } else if constexpr (std::is_same_v<T, wchar_t>) {
+    return wchar_repr(v);
+  } else if constexpr (std::is_arithmetic_v<T>) {
     std::ostringstream out;
-    if constexpr (std::is_same_v<T, char> || std::is_same_v<T, signed char> || std::is_same_v<T, unsigned char> ||
-                  std::is_same_v<T, wchar_t>)
+    if constexpr (std::is_same_v<T, signed char> || std::is_same_v<T, unsigned char>)
       out << static_cast<long long>(v);
     else
       out << v;
@@ -272,8 +282,8 @@ class LockHolder {
   explicit LockHolder(RLock lock) { lock_.emplace(std::move(lock)); }
 
   bool has_lock() const noexcept { return lock_.has_value(); }
-  SemLock& get(const std::string& raw_name) {
-    if (!lock_) throw_no_lock(raw_name);
+  SemLock& get(const std::string& raw_name, const char* attribute = "get_lock") {
+    if (!lock_) throw_no_lock(raw_name, attribute);
     return *lock_;
   }
 
@@ -345,8 +355,10 @@ class Value {
   SemLock& get_lock() { return lock_.get(sharedctypes_detail::ctype_name<T>()); }
   // The raw shared value.
   RawValue<T>& get_obj() noexcept { return obj_; }
-  bool acquire(bool block = true, Timeout timeout = {}) { return get_lock().acquire(block, timeout); }
-  void release() { get_lock().release(); }
+  bool acquire(bool block = true, Timeout timeout = {}) {
+    return lock_.get(sharedctypes_detail::ctype_name<T>(), "acquire").acquire(block, timeout);
+  }
+  void release() { lock_.get(sharedctypes_detail::ctype_name<T>(), "release").release(); }
   void lock() { get_lock().lock(); }
   void unlock() { get_lock().unlock(); }
   bool try_lock() { return get_lock().try_lock(); }
@@ -441,15 +453,19 @@ class Array {
 
   SemLock& get_lock() { return lock_.get(obj_.type_name()); }
   RawArray<T>& get_obj() noexcept { return obj_; }
-  bool acquire(bool block = true, Timeout timeout = {}) { return get_lock().acquire(block, timeout); }
-  void release() { get_lock().release(); }
+  bool acquire(bool block = true, Timeout timeout = {}) {
+    return lock_.get(obj_.type_name(), "acquire").acquire(block, timeout);
+  }
+  void release() { lock_.get(obj_.type_name(), "release").release(); }
   void lock() { get_lock().lock(); }
   void unlock() { get_lock().unlock(); }
   bool try_lock() { return get_lock().try_lock(); }
 
-  // "<SynchronizedArray wrapper for <c_int_Array_3 object>>"
+  // "<SynchronizedArray wrapper for <multiprocessing.sharedctypes.c_int_Array_3
+  // object at 0x7f...>>"; without a lock the inner part only.
   std::string repr() const {
-    std::string raw = "<" + obj_.type_name() + " object>";
+    std::string raw = "<multiprocessing.sharedctypes." + obj_.type_name() + " object at " +
+                      concur::detail::address_text(obj_.data()) + ">";
     return lock_.has_lock() ? "<SynchronizedArray wrapper for " + raw + ">" : raw;
   }
 

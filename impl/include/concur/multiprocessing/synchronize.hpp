@@ -107,6 +107,11 @@ class SemLock {
   // True when both handles refer to the same primitive.
   bool same_as(const SemLock& o) const noexcept { return block_.same_mapping(o.block_); }
 
+  // The repr of the primitive this handle refers to, whatever the static
+  // type (e.g. Value::get_lock()): "<RLock(None, 0)>", "<Lock(owner=None)>",
+  // "<Semaphore(value=1)>", "<BoundedSemaphore(value=1, maxvalue=1)>".
+  std::string repr() const;
+
   template <class A>
   void save(A& ar) const {
     concur::detail::assert_spawning(type_name());
@@ -162,8 +167,8 @@ class RLock : public SemLock {
   std::string repr() const { return lock_repr(); }
 };
 
-// multiprocessing.Semaphore(value=1). Throws ValueError("semaphore initial
-// value must be >= 0") for a negative value.
+// multiprocessing.Semaphore(value=1). A negative value throws
+// std::system_error(EINVAL), CPython's OSError from sem_open().
 class Semaphore : public SemLock {
  public:
   explicit Semaphore(long long value = 1);
