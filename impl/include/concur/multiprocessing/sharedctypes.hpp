@@ -137,6 +137,8 @@ std::string format_item(const T& v) {
     return subprocess::python_bytes_repr(std::string_view(&v, 1));
   } else if constexpr (std::is_same_v<T, wchar_t>) {
     return wchar_repr(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return subprocess::python_float_repr(static_cast<double>(v));  // c_double(0.0)
   } else if constexpr (std::is_arithmetic_v<T>) {
     std::ostringstream out;
     if constexpr (std::is_same_v<T, signed char> || std::is_same_v<T, unsigned char>)
