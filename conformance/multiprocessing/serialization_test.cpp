@@ -252,7 +252,13 @@ TEST(SerializationConformance, ImpossibleLengthPrefixRaisesUnpicklingError) {
   EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<std::vector<std::string>>(bogus); }, ""));
   EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<std::vector<int>>(bogus); }, ""));
   EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<std::map<int, int>>(bogus); }, ""));
+#if !defined(__SANITIZE_ADDRESS__)
+  // Excluded under AddressSanitizer: cereal resizes Record's string to the
+  // 2^62-byte prefix before reading, and ASan's operator new aborts on a
+  // request above its 1 TiB limit instead of throwing the std::bad_alloc that
+  // load_into turns into UnpicklingError.
   EXPECT_TRUE(raises<concur::UnpicklingError>([&] { (void)ser::loads<Record>(bogus); }, ""));
+#endif
 }
 
 // A top-level vector of raw elements is a 64-bit length and the elements'
