@@ -36,6 +36,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The unordered multiset test sorts three results: under ThreadSanitizer
+// (5-15x slower) on a loaded 2-core CI machine, a million elements passed the
+// suite's 60 s limit. A quarter million still spreads over many chunks.
+#if defined(__SANITIZE_THREAD__)
+constexpr long kLargeUnordered = 250'000;
+#else
+constexpr long kLargeUnordered = 1'000'000;
+#endif
+
 std::vector<long> zero_to(long n) {
   std::vector<long> v(static_cast<std::size_t>(n));
   std::iota(v.begin(), v.end(), 0L);
@@ -132,7 +141,7 @@ TEST(PlinqConformance, AsOrderedToVectorKeepsSourceOrderThroughWhereOnLargeInput
 // .NET: an unordered query's results are the same elements in an
 // unspecified order; as_unordered() undoes as_ordered().
 TEST(PlinqConformance, UnorderedToVectorOnLargeInputsIsTheSameMultiset) {
-  auto list = zero_to(1'000'000);
+  auto list = zero_to(kLargeUnordered);
   auto q = plinq::from(list).as_parallel().as_ordered().as_unordered().where([](long x) { return x % 7 != 0; });
   EXPECT_FALSE(q.is_ordered());
   for (int run = 0; run < 3; ++run) {
