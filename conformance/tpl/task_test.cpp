@@ -234,8 +234,8 @@ TEST(TaskConformance, WhenAnyReturnsTheFirstCompletedTask) {
 // delay canceled (TaskCanceledException) — scaled to 300 ms / 500 ms.
 TEST(TaskConformance, DelayCancelledByCancelAfterEndsCanceled) {
   CancellationTokenSource cts;
+  auto start = Clock::now();  // before cancel_after: its 300 ms start there
   cts.cancel_after(300ms);
-  auto start = Clock::now();
   auto d = delay(500ms, cts.token());
   EXPECT_THROW(d.get(), concur::TaskCanceledException);
   auto elapsed = Clock::now() - start;
