@@ -11,6 +11,7 @@
 #include <string>
 
 #include "concur/multiprocessing.hpp"
+#include "support/leak_checked.hpp"
 
 namespace mp = concur::multiprocessing;
 
@@ -49,5 +50,6 @@ TEST(WithoutBootstrapFork, ForkWorksWithoutBootstrap) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  concur_test::add_hygiene_environment(argv[0]);  // as conformance/main.cpp does
   return RUN_ALL_TESTS();
 }
