@@ -20,16 +20,12 @@ namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
+using twin::range;
 
 namespace {
 std::string state_tag = "none";
 thread_local std::string local_tag = "none";  // Python's threading.local()
 
-std::vector<int> range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
 }  // namespace
 
 void init(std::string tag) { state_tag = tag; }

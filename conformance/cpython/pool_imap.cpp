@@ -18,6 +18,7 @@ namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
+using twin::range;
 
 int check(int x) {
   if (x == 3) throw concur::ValueError("bad " + std::to_string(x));
@@ -51,11 +52,6 @@ std::vector<std::string> outcomes(mp::IMapIterator<T>& it, int limit) {
   return out;
 }
 
-std::vector<int> range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -21,15 +21,11 @@ using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
 using twin::py;
+using twin::range;
 
 namespace {
 std::string state_tag = "no initializer";
 
-std::vector<int> range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
 
 std::string children() {
   // Python prints the list of Process objects; an empty one is "[]".

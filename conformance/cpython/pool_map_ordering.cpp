@@ -16,6 +16,7 @@
 namespace mp = concur::multiprocessing;
 using twin::line;
 using twin::py;
+using twin::range;
 using namespace std::chrono_literals;
 
 int square(int x) { return x * x; }
@@ -36,12 +37,6 @@ CONCUR_REGISTER_TARGET(power);
 CONCUR_REGISTER_TARGET(worker_name);
 
 namespace {
-std::vector<int> range(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
-  return v;
-}
-
 template <class It>
 std::vector<int> drain(It it) {
   std::vector<int> out;

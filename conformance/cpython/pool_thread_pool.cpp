@@ -23,6 +23,7 @@ namespace th = concur::threading;
 using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
+using twin::range;
 
 namespace {
 std::vector<std::string> initialized;
@@ -53,11 +54,6 @@ double slow(double seconds) {
   return seconds;
 }
 
-std::vector<int> range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
 }  // namespace
 
 int main() {

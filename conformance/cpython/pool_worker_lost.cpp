@@ -20,6 +20,7 @@ namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
+using twin::range;
 
 int square(int x) { return x * x; }
 
@@ -48,11 +49,6 @@ std::size_t workers_back(std::size_t n) {
   return mp::active_children().size();
 }
 
-std::vector<int> range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -18,10 +18,8 @@ using namespace std::chrono_literals;
 using twin::describe;
 using twin::line;
 using twin::py;
+using twin::bytes_or_none;
 
-namespace {
-std::string bytes_or_none(const std::optional<std::string>& s) { return s ? twin::bytes_repr(*s) : "None"; }
-}  // namespace
 
 int main() {
   line("missing program: ", describe([] { sp::run({"no-such-program-xyz", "arg"}); }));

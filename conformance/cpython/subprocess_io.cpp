@@ -10,9 +10,9 @@
 
 namespace sp = concur::subprocess;
 using twin::line;
+using twin::bytes_or_none;
 
 namespace {
-std::string bytes_or_none(const std::optional<std::string>& s) { return s ? twin::bytes_repr(*s) : "None"; }
 std::string pair_repr(const sp::Popen::Output& o) {
   return "(" + bytes_or_none(o.first) + ", " + bytes_or_none(o.second) + ")";
 }

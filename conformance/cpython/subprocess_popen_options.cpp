@@ -12,10 +12,8 @@
 namespace sp = concur::subprocess;
 using twin::line;
 using twin::py;
+using twin::bytes_or_none;
 
-namespace {
-std::string bytes_or_none(const std::optional<std::string>& s) { return s ? twin::bytes_repr(*s) : "None"; }
-}  // namespace
 
 int main() {
   {

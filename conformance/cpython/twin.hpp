@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "concur/detail/type_name.hpp"
 #include "concur/errors.hpp"
@@ -79,6 +80,15 @@ std::string py(const std::optional<T>& v) {
 // one implementation is concur's own (concur/subprocess/args.hpp).
 inline std::string repr(std::string_view s) { return concur::subprocess::python_repr(s); }
 inline std::string bytes_repr(std::string_view s) { return concur::subprocess::python_bytes_repr(s); }
+// A captured stream as Python prints it: its bytes repr, or None.
+inline std::string bytes_or_none(const std::optional<std::string>& s) { return s ? bytes_repr(*s) : "None"; }
+
+// list(range(n)).
+inline std::vector<int> range(int n) {
+  std::vector<int> v;
+  for (int i = 0; i < n; ++i) v.push_back(i);
+  return v;
+}
 
 // repr(list): each element as repr() prints it.
 template <class Range>
