@@ -11,6 +11,7 @@ order is not specified); what cannot be, is normalized here, never dropped:
   pid=123 / ppid=123 / parent=123 -> pid=<pid> / ppid=<pid> / parent=<pid>
                           (parent= as in a Process repr)
   0x7f3a...               -> 0x<addr>
+  owner=140234            -> owner=<ident>   (a thread ident in an RLock repr)
   elapsed=0.123           -> elapsed=<t>   (print timings only in this form)
   /tmp/tmpab12cd/...      -> <tmp>/...     (the temporary cwd)
 
@@ -41,6 +42,7 @@ TIMEOUT_S = 90
 RULES = [
     (re.compile(r"\b(p?pid|parent)=\d+"), r"\1=<pid>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x<addr>"),
+    (re.compile(r"\bowner=\d+"), "owner=<ident>"),
     (re.compile(r"\belapsed=[0-9.e+-]+"), "elapsed=<t>"),
 ]
 
